@@ -1,0 +1,102 @@
+"""Writes for shops, buyers and orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+
+from orders.models import BuyerProfile, Language, Order, OrderLine, Shop, ShopMembership
+
+User = get_user_model()
+
+
+@dataclass(frozen=True)
+class OrderLineData:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    recipient_name: str
+    city: str
+    address_line: str
+    country: str = "RU"
+    region: str = ""
+    postal_code: str = ""
+    recipient_phone: str = ""
+
+
+@transaction.atomic
+def buyer_create(
+    *, username: str, email: str, first_name: str = "", last_name: str = "",
+    language: str = Language.RUSSIAN, phone: str = "", password: str | None = None,
+) -> AbstractUser:
+    """Create a buyer: a plain user (no staff rights) with a buyer profile."""
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    profile = BuyerProfile(user=user, language=language, phone=phone)
+    profile.full_clean()
+    profile.save()
+    return user
+
+
+def shop_add_member(*, shop: Shop, user: AbstractUser, role: str) -> ShopMembership:
+    """Let `user` work for `shop` as staff or agent. Idempotent: updates the role if already a member."""
+    membership, _created = ShopMembership.objects.update_or_create(shop=shop, user=user, defaults={"role": role})
+    return membership
+
+
+@transaction.atomic
+def order_create(
+    *, shop: Shop, buyer: AbstractUser, order_number: str, posting_number: str, address: ShippingAddress,
+    declared_value: Decimal, currency: str, placed_at: dt.datetime, lines: Sequence[OrderLineData],
+    scheme: str | None = None, promised_delivery_date: dt.date | None = None,
+) -> Order:
+    """Create an order (one posting) with its lines.
+
+    Raises ValidationError for a duplicate posting number in the shop or any invalid field.
+    """
+    order = Order(
+        shop=shop, buyer=buyer, order_number=order_number, posting_number=posting_number,
+        scheme=scheme or shop.default_scheme, declared_value=declared_value, currency=currency,
+        placed_at=placed_at, promised_delivery_date=promised_delivery_date,
+        recipient_name=address.recipient_name, recipient_phone=address.recipient_phone, country=address.country,
+        region=address.region, city=address.city, postal_code=address.postal_code, address_line=address.address_line,
+    )
+    order.full_clean()
+    order.save()
+    order_lines = [OrderLine(order=order, sku=l.sku, name=l.name, quantity=l.quantity, unit_price=l.unit_price) for l in lines]
+    for line in order_lines:
+        line.full_clean()
+    OrderLine.objects.bulk_create(order_lines)
+    return order
+
+
+def order_mark_shipped(*, order: Order, shipped_at: dt.datetime) -> Order:
+    """placed → shipped; a no-op if the order has moved on already (conditional update)."""
+    Order.objects.filter(id=order.id, status=Order.Status.PLACED).update(status=Order.Status.SHIPPED, shipped_at=shipped_at)
+    order.refresh_from_db(fields=["status", "shipped_at"])
+    return order
+
+
+def order_mark_delivered(*, order: Order, delivered_at: dt.datetime) -> Order:
+    """placed/shipped → delivered, recording when; later states are left alone."""
+    Order.objects.filter(id=order.id, status__in=[Order.Status.PLACED, Order.Status.SHIPPED]).update(
+        status=Order.Status.DELIVERED, delivered_at=delivered_at
+    )
+    order.refresh_from_db(fields=["status", "delivered_at"])
+    return order

@@ -1,0 +1,50 @@
+"""Named personas (healthchecks' Alice/Bob/Charlie): two shops, their agents, two buyers."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders.models import ShopMembership
+from tests.factories import BuyerFactory, OrderFactory, ShopFactory, ShopMembershipFactory, UserFactory
+
+
+@pytest.fixture
+def shop(db):
+    return ShopFactory(name="Shenzhen Gadgets", slug="shenzhen-gadgets")
+
+
+@pytest.fixture
+def other_shop(db):
+    return ShopFactory(name="Moscow Home", slug="moscow-home")
+
+
+@pytest.fixture
+def agent(shop):
+    return ShopMembershipFactory(shop=shop, user=UserFactory(username="agent", is_staff=True), role=ShopMembership.Role.AGENT).user
+
+
+@pytest.fixture
+def other_agent(other_shop):
+    return ShopMembershipFactory(
+        shop=other_shop, user=UserFactory(username="other_agent", is_staff=True), role=ShopMembership.Role.AGENT
+    ).user
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def customer(db):
+    return BuyerFactory(username="customer")
+
+
+@pytest.fixture
+def other_customer(db):
+    return BuyerFactory(username="other_customer")
+
+
+@pytest.fixture
+def order(shop, customer):
+    return OrderFactory(shop=shop, buyer=customer)

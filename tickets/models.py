@@ -1,0 +1,292 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from logistics.models import Parcel
+from orders.models import Order, Shop, currency_validator
+
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out on the phone
+
+
+def new_reference() -> str:
+    return "SD-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+class TicketKind(models.TextChoices):
+    LOST_PARCEL = "lost_parcel", _("Lost parcel")
+    DELIVERY_DELAY = "delivery_delay", _("Delivery delay")
+    DAMAGED = "damaged", _("Damaged goods")
+    RETURN_EXCHANGE = "return_exchange", _("Return or exchange")
+    ADDRESS_CHANGE = "address_change", _("Address change")
+    TRACKING_NUMBER = "tracking_number", _("Tracking number problem")
+    PRODUCT_QUESTION = "product_question", _("Product question")
+    OTHER = "other", _("Other")
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING_ON_BUYER = "waiting_on_buyer", _("Waiting on buyer")
+    WAITING_ON_CARRIER = "waiting_on_carrier", _("Waiting on carrier")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+# DESIGN §4: the workflow. Reopening a closed case is further limited to the after-sales window.
+_WORKING = {TicketStatus.OPEN, TicketStatus.WAITING_ON_BUYER, TicketStatus.WAITING_ON_CARRIER}
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    TicketStatus.NEW: frozenset(_WORKING | {TicketStatus.RESOLVED, TicketStatus.CLOSED}),
+    **{s: frozenset((_WORKING - {s}) | {TicketStatus.RESOLVED, TicketStatus.CLOSED}) for s in _WORKING},
+    TicketStatus.RESOLVED: frozenset({TicketStatus.OPEN, TicketStatus.CLOSED}),
+    TicketStatus.CLOSED: frozenset({TicketStatus.OPEN}),
+}
+OPEN_STATUSES: tuple[str, ...] = (TicketStatus.NEW, *sorted(_WORKING))
+
+
+class TicketPriority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class TicketChannel(models.TextChoices):
+    PORTAL = "portal", _("Buyer portal")
+    EMAIL = "email", _("E-mail")
+    CHAT = "chat", _("Chat")
+    PHONE = "phone", _("Phone")
+    MARKETPLACE = "marketplace", _("Marketplace messages")
+    API = "api", _("API")
+    SYSTEM = "system", _("Detected by supportdesk")
+
+
+class EvidenceKind(models.TextChoices):
+    PACKAGE_PHOTO = "package_photo", _("Photo of the package")
+    ITEM_PHOTO = "item_photo", _("Photo of the item")
+    PROOF_OF_VALUE = "proof_of_value", _("Proof of value (invoice, payment)")
+    SHIPPING_DOCUMENT = "shipping_document", _("Shipping document")
+    CARRIER_STATEMENT = "carrier_statement", _("Carrier's statement (e.g. loss certificate)")
+    SCREENSHOT = "screenshot", _("Screenshot")
+    TRACKING_TIMELINE = "tracking_timeline", _("Tracking timeline")
+    OTHER = "other", _("Other")
+
+
+# What each kind of case needs before it can be settled (DESIGN §4, seeds 000/001).
+REQUIRED_EVIDENCE: dict[str, tuple[str, ...]] = {
+    TicketKind.LOST_PARCEL: (EvidenceKind.PROOF_OF_VALUE, EvidenceKind.TRACKING_TIMELINE),
+    TicketKind.DAMAGED: (EvidenceKind.PACKAGE_PHOTO, EvidenceKind.ITEM_PHOTO),
+    TicketKind.RETURN_EXCHANGE: (EvidenceKind.ITEM_PHOTO,),
+}
+
+
+class Ticket(models.Model):
+    """A case: one problem of one buyer, anchored to an order and usually a parcel."""
+
+    reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
+    kind = models.CharField(max_length=20, choices=TicketKind.choices)
+    status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    priority = models.CharField(max_length=8, choices=TicketPriority.choices, default=TicketPriority.NORMAL)
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
+    subject = models.CharField(max_length=200)
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="tickets")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    parcel = models.ForeignKey(Parcel, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    first_response_due = models.DateTimeField(null=True, blank=True)
+    resolution_due = models.DateTimeField(null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("reassign_ticket", "Can reassign cases of other agents"), ("view_reports", "Can see reports")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=TicketKind.values), name="ticket_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"),
+            models.CheckConstraint(condition=Q(priority__in=TicketPriority.values), name="ticket_priority_valid"),
+            models.CheckConstraint(condition=Q(channel__in=TicketChannel.values), name="ticket_channel_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "status", "-created_at"], name="ticket_shop_status_idx"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
+            models.Index(fields=["buyer", "-created_at"], name="ticket_buyer_recent_idx"),
+            models.Index(fields=["first_response_due"], condition=Q(first_responded_at__isnull=True), name="ticket_awaiting_reply_idx"),
+            models.Index(fields=["parcel", "kind"], name="ticket_parcel_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in ALLOWED_TRANSITIONS.get(self.status, frozenset())
+
+    @property
+    def required_evidence(self) -> tuple[str, ...]:
+        return REQUIRED_EVIDENCE.get(self.kind, ())
+
+
+class Message(models.Model):
+    """A public reply the buyer sees, or an internal note only agents see."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", _("Public reply")
+        INTERNAL = "internal", _("Internal note")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("Empty for messages written by supportdesk itself."),
+    )
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(visibility__in=["public", "internal"]), name="message_visibility_valid")]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_thread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_visibility_display()} on {self.ticket_id}"
+
+
+def attachment_upload_to(instance: Attachment, filename: str) -> str:
+    # Random storage name: the original name is kept in the row, never trusted on disk.
+    return f"evidence/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
+
+
+class Attachment(models.Model):
+    """An evidence file, always carried by a message."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_upload_to)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    evidence_kind = models.CharField(max_length=20, choices=EvidenceKind.choices, default=EvidenceKind.OTHER)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(evidence_kind__in=EvidenceKind.values), name="attachment_evidence_kind_valid")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class TicketEventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    ASSIGNED = "assigned", _("Assigned")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    REPLIED = "replied", _("Public reply")
+    NOTE_ADDED = "note_added", _("Internal note")
+    ATTACHMENT_ADDED = "attachment_added", _("Evidence added")
+    CLAIM_CREATED = "claim_created", _("Claim created")
+    CLAIM_STATUS_CHANGED = "claim_status_changed", _("Claim status changed")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
+
+
+class TicketEvent(models.Model):
+    """The audit trail: one row for every change to a case."""
+
+    Kind = TicketEventKind
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticketevent_trail_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=TicketEventKind.values), name="ticketevent_kind_valid"),
+            # The SLA sweep may run twice at once; the breach is still recorded only once.
+            models.UniqueConstraint(fields=["ticket", "kind", "new_value"], condition=Q(kind="sla_breached"), name="ticketevent_breach_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.old_value}→{self.new_value}"
+
+
+class Claim(models.Model):
+    """A request for money or a re-ship, filed from a case to the carrier, marketplace or insurer."""
+
+    class Kind(models.TextChoices):
+        COMPENSATION = "compensation", _("Compensation")
+        RESHIP = "reship", _("Re-ship")
+        REFUND = "refund", _("Refund")
+        COUPON = "coupon", _("Coupon")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        UNDER_REVIEW = "under_review", _("Under review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        PAID = "paid", _("Paid")
+
+    class LiableParty(models.TextChoices):
+        CARRIER = "carrier", _("Carrier")
+        MARKETPLACE = "marketplace", _("Marketplace warehouse")
+        SELLER = "seller", _("Seller")
+        INSURER = "insurer", _("Insurer")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="claims")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, default="RUB", validators=[currency_validator])
+    liable_party = models.CharField(max_length=12, choices=LiableParty.choices, default=LiableParty.CARRIER)
+    insured = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("approve_claim", "Can approve or reject claims")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="claim_amount_not_negative"),
+            models.CheckConstraint(condition=Q(kind__in=["compensation", "reship", "refund", "coupon"]), name="claim_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted", "under_review", "approved", "rejected", "paid"]), name="claim_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.currency}"
+
+    CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
+        "draft": frozenset({"submitted"}),
+        "submitted": frozenset({"under_review", "rejected"}),
+        "under_review": frozenset({"approved", "rejected"}),
+        "approved": frozenset({"paid"}),
+        "rejected": frozenset(),
+        "paid": frozenset(),
+    }
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.CLAIM_TRANSITIONS.get(self.status, frozenset())

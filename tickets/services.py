@@ -1,0 +1,219 @@
+"""Writes for cases: create, reply, assign, change status, evidence, claims, SLA breaches.
+
+Every change writes a TicketEvent in the same transaction (STYLE rule 3); status changes are
+conditional updates, so two agents acting at once cannot overwrite each other (rule 5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from logistics.models import Parcel
+from orders.models import Order, Shop, ShopMembership
+from tickets.models import (
+    Attachment, Claim, EvidenceKind, Message, Ticket, TicketChannel, TicketEvent, TicketPriority, TicketStatus,
+)
+from tickets.sla import sla_due_times
+
+Kind = TicketEvent.Kind
+
+
+def user_serves_shop(user: AbstractBaseUser, shop: Shop) -> bool:
+    """Superusers serve every shop; others only the shops they are members of."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return ShopMembership.objects.filter(user_id=user.pk, shop=shop).exists()
+
+
+def _event(ticket: Ticket, kind: str, actor: AbstractBaseUser | None, old: object = "", new: object = "") -> TicketEvent:
+    return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor, old_value=str(old)[:200], new_value=str(new)[:200])
+
+
+def _check_anchor(*, shop: Shop, buyer: AbstractBaseUser, order: Order | None, parcel: Parcel | None) -> None:
+    if parcel is not None and order is not None and parcel.order_id != order.id:
+        raise ValidationError({"parcel": _("This parcel belongs to another order.")})
+    if order is not None and (order.shop_id != shop.id or order.buyer_id != buyer.pk):
+        raise ValidationError({"order": _("This order belongs to another shop or buyer.")})
+
+
+@transaction.atomic
+def ticket_create(
+    *, shop: Shop, buyer: AbstractBaseUser, kind: str, subject: str, body: str,
+    order: Order | None = None, parcel: Parcel | None = None, channel: str = TicketChannel.PORTAL,
+    priority: str = TicketPriority.NORMAL, acting_user: AbstractBaseUser | None = None,
+) -> Ticket:
+    """Open a case with its first message; `acting_user=None` means supportdesk opened it itself.
+
+    Raises ValidationError if the order or parcel is not the buyer's in this shop.
+    """
+    if parcel is not None and order is None:
+        order = parcel.order
+    _check_anchor(shop=shop, buyer=buyer, order=order, parcel=parcel)
+    now = timezone.now()
+    first_due, resolution_due = sla_due_times(opened_at=now, priority=priority)
+    ticket = Ticket(
+        shop=shop, buyer=buyer, order=order, parcel=parcel, kind=kind, subject=subject.strip(), channel=channel,
+        priority=priority, first_response_due=first_due, resolution_due=resolution_due, created_at=now,
+    )
+    ticket.full_clean()
+    ticket.save()
+    _event(ticket, Kind.CREATED, acting_user, new=kind)
+    Message.objects.create(ticket=ticket, author=acting_user, body=body, created_at=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_status(*, ticket: Ticket, status: str, acting_user: AbstractBaseUser | None) -> Ticket:
+    """Move a case along the workflow of DESIGN §4.
+
+    Raises ValidationError for a move the workflow does not allow, or a reopen past the
+    after-sales window. If another user changed the status meanwhile, nothing happens.
+    """
+    old = ticket.status
+    if status == old:
+        return ticket
+    if not ticket.can_transition_to(status):
+        raise ValidationError(
+            _("A case cannot go from %(old)s to %(new)s.") % {"old": ticket.get_status_display(), "new": TicketStatus(status).label}
+        )
+    if old == TicketStatus.CLOSED and ticket.order is not None and not ticket.order.after_sales_open():
+        raise ValidationError(_("The after-sales window of this order has ended; the case cannot be reopened."))
+    now = timezone.now()
+    changes: dict[str, object] = {"status": status, "updated_at": now}
+    if status == TicketStatus.RESOLVED:
+        changes["resolved_at"] = now
+    elif status == TicketStatus.CLOSED:
+        changes["closed_at"] = now
+    elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        changes.update(resolved_at=None, closed_at=None)
+    if Ticket.objects.filter(id=ticket.id, status=old).update(**changes) != 1:
+        ticket.refresh_from_db()
+        return ticket  # someone else moved it first: their change stands
+    _event(ticket, Kind.STATUS_CHANGED, acting_user, old, status)
+    ticket.refresh_from_db()
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, agent: AbstractBaseUser | None, acting_user: AbstractBaseUser) -> Ticket:
+    """Give the case to `agent` (None: unassign). Raises ValidationError if the agent does not serve the shop."""
+    if agent is not None and not user_serves_shop(agent, ticket.shop):
+        raise ValidationError(_("%(agent)s does not serve this shop.") % {"agent": agent})
+    old = ticket.assignee_id
+    new = agent.pk if agent is not None else None
+    if old == new:
+        return ticket
+    ticket.assignee = agent
+    ticket.save(update_fields=["assignee", "updated_at"])
+    _event(ticket, Kind.ASSIGNED, acting_user, old or "", new or "")
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: AbstractBaseUser) -> Ticket:
+    old = ticket.priority
+    if old == priority:
+        return ticket
+    ticket.priority = priority
+    ticket.full_clean(validate_unique=False, validate_constraints=False)
+    ticket.save(update_fields=["priority", "updated_at"])
+    _event(ticket, Kind.PRIORITY_CHANGED, acting_user, old, priority)
+    return ticket
+
+
+@transaction.atomic
+def message_create(
+    *, ticket: Ticket, author: AbstractBaseUser | None, body: str, visibility: str = Message.Visibility.PUBLIC,
+) -> Message:
+    """Add a reply or an internal note. The first public reply by anyone but the buyer stops the first-response clock.
+
+    Raises ValidationError for an empty body or a buyer trying to write an internal note.
+    """
+    if not body.strip():
+        raise ValidationError({"body": _("Write a message.")})
+    is_buyer = author is not None and author.pk == ticket.buyer_id
+    if is_buyer and visibility == Message.Visibility.INTERNAL:
+        raise ValidationError(_("Buyers cannot write internal notes."))
+    now = timezone.now()
+    message = Message.objects.create(ticket=ticket, author=author, body=body, visibility=visibility, created_at=now)
+    public = visibility == Message.Visibility.PUBLIC
+    _event(ticket, Kind.REPLIED if public else Kind.NOTE_ADDED, author, new=message.pk)
+    if public and not is_buyer and ticket.first_responded_at is None:
+        Ticket.objects.filter(id=ticket.id, first_responded_at__isnull=True).update(first_responded_at=now)
+        ticket.first_responded_at = now
+    return message
+
+
+@transaction.atomic
+def attachment_add(
+    *, message: Message, upload: File, original_name: str, content_type: str,
+    evidence_kind: str = EvidenceKind.OTHER, acting_user: AbstractBaseUser | None,
+) -> Attachment:
+    """Attach an evidence file to a message. Content checks happen in the form before this call."""
+    attachment = Attachment(
+        ticket_id=message.ticket_id, message=message, original_name=original_name[:255], content_type=content_type,
+        size=upload.size or 0, evidence_kind=evidence_kind, uploaded_by=acting_user,
+    )
+    attachment.file.save(original_name, upload, save=False)
+    attachment.save()
+    _event(message.ticket, Kind.ATTACHMENT_ADDED, acting_user, new=evidence_kind)
+    return attachment
+
+
+@transaction.atomic
+def claim_create(
+    *, ticket: Ticket, kind: str, amount: Decimal, currency: str, acting_user: AbstractBaseUser,
+    liable_party: str = Claim.LiableParty.CARRIER, insured: bool = False,
+) -> Claim:
+    claim = Claim(
+        ticket=ticket, kind=kind, amount=amount, currency=currency, liable_party=liable_party, insured=insured, created_by=acting_user
+    )
+    claim.full_clean()
+    claim.save()
+    _event(ticket, Kind.CLAIM_CREATED, acting_user, new=f"{kind} {amount} {currency}")
+    return claim
+
+
+@transaction.atomic
+def claim_change_status(*, claim: Claim, status: str, acting_user: AbstractBaseUser) -> Claim:
+    """Move a claim along draft → submitted → under_review → approved | rejected → paid.
+
+    Raises ValidationError for any other move; a concurrent change wins and this one does nothing.
+    """
+    old = claim.status
+    if not claim.can_transition_to(status):
+        raise ValidationError(_("A claim cannot go from %(old)s to %(new)s.") % {"old": old, "new": status})
+    if Claim.objects.filter(id=claim.id, status=old).update(status=status, updated_at=timezone.now()) != 1:
+        claim.refresh_from_db()
+        return claim
+    _event(claim.ticket, Kind.CLAIM_STATUS_CHANGED, acting_user, f"{claim.pk}:{old}", f"{claim.pk}:{status}")
+    claim.refresh_from_db()
+    return claim
+
+
+def tickets_record_sla_breaches(*, now: dt.datetime | None = None) -> int:
+    """Record one SLA_BREACHED event per case and target that ran out. Set-based and idempotent.
+
+    Returns how many breaches it found to record (a concurrent sweep may have recorded some first;
+    the unique constraint keeps each breach to one row).
+    """
+    now = now or timezone.now()
+    open_cases = Ticket.objects.exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED])
+    late_reply = open_cases.filter(first_responded_at__isnull=True, first_response_due__lt=now)
+    late_resolution = open_cases.filter(resolution_due__lt=now)
+    recorded = 0
+    for target, cases in (("first_response", late_reply), ("resolution", late_resolution)):
+        already = TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=Kind.SLA_BREACHED, new_value=target)
+        pending = cases.filter(~Exists(already)).values_list("id", flat=True)
+        rows = [TicketEvent(ticket_id=ticket_id, kind=Kind.SLA_BREACHED, new_value=target, created_at=now) for ticket_id in pending]
+        recorded += len(TicketEvent.objects.bulk_create(rows, ignore_conflicts=True))
+    return recorded
