@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 from logistics.models import Parcel
 from orders.models import Order, Shop, ShopMembership
 from tickets.models import (
-    Attachment, Claim, EvidenceKind, Message, Ticket, TicketChannel, TicketEvent, TicketPriority, TicketStatus,
+    Attachment,
+    Claim,
+    EvidenceKind,
+    Message,
+    Ticket,
+    TicketChannel,
+    TicketEvent,
+    TicketPriority,
+    TicketStatus,
 )
 from tickets.sla import sla_due_times
 

@@ -1,0 +1,34 @@
+"""A real worker over Redis takes a task from the broker and writes its result to PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from django.utils import timezone
+
+from supportdesk.celery import app
+from tests.factories import TicketFactory
+from tickets.models import TicketEvent
+
+pytestmark = [pytest.mark.services, pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")]
+
+
+def wait_for(predicate, *, timeout: float = 60.0, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def test_worker_runs_sla_sweep_sent_through_redis(celery_worker, celery_queue):
+    late = TicketFactory(first_response_due=timezone.now() - dt.timedelta(hours=2))
+    # send_task always goes through the broker, even with eager test settings
+    app.send_task("tickets.tasks.tickets_record_sla_breaches_task", queue=celery_queue)
+    breaches = TicketEvent.objects.filter(ticket=late, kind=TicketEvent.Kind.SLA_BREACHED, new_value="first_response")
+    wait_for(breaches.exists, what="the worker to record the SLA breach")
+    assert celery_worker.poll() is None, "worker died"
+    assert breaches.count() == 1
