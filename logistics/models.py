@@ -33,7 +33,17 @@ class Carrier(models.Model):
     poll_interval_minutes = models.PositiveIntegerField(default=240, validators=[MinValueValidator(1)])
     stall_days = models.PositiveSmallIntegerField(default=7, help_text=_("No new event for this long: stalled."))
     lost_days = models.PositiveSmallIntegerField(default=20, help_text=_("No new event for this long: suspected lost."))
+    number_formats = models.JSONField(
+        default=list, blank=True, help_text=_("Tracking-number formats this carrier issues (see logistics.tracking_numbers).")
+    )
+    requests_per_minute = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1)], help_text=_("Rate limit: carrier API calls per minute, across all workers.")
+    )
     is_active = models.BooleanField(default=True)
+    # Circuit breaker: a carrier that keeps failing is paused without holding up the others.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -66,6 +76,7 @@ class Parcel(models.Model):
     last_polled_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty once polling has stopped."))
     polling_stopped_reason = models.CharField(max_length=300, blank=True)
+    poll_claim = models.CharField(max_length=32, blank=True, editable=False, help_text=_("Token of the poll that last claimed it."))
     promised_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -143,3 +154,50 @@ class TrackingNumberChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_number} → {self.new_number}"
+
+
+class CarrierThreshold(models.Model):
+    """A shop's own stall / suspected-loss thresholds for one carrier, overriding the carrier's."""
+
+    shop = models.ForeignKey("orders.Shop", on_delete=models.CASCADE, related_name="carrier_thresholds")
+    carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="shop_thresholds")
+    stall_days = models.PositiveSmallIntegerField()
+    lost_days = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "carrier"], name="carrierthreshold_unique"),
+            models.CheckConstraint(condition=Q(lost_days__gte=models.F("stall_days")), name="carrierthreshold_lost_after_stall"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}/{self.carrier_id}: stall {self.stall_days}d, lost {self.lost_days}d"
+
+
+class AnomalyKind(models.TextChoices):
+    DELAYED = "delayed", _("Late: past the promised date")
+    STALLED = "stalled", _("Stalled: no news for a while")
+    SUSPECTED_LOST = "suspected_lost", _("Suspected lost")
+    CARRIER_EXCEPTION = "carrier_exception", _("Carrier reports a problem")
+    CARRIER_LOST = "carrier_lost", _("Carrier declares it lost")
+    RETURNING = "returning", _("Going back to the sender")
+
+
+class ParcelAnomaly(models.Model):
+    """One row per parcel and anomaly kind, recorded once by the sweep; `resolved_at` once it no longer holds."""
+
+    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="anomalies")
+    kind = models.CharField(max_length=20, choices=AnomalyKind.choices)
+    detected_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["parcel", "kind"], name="parcelanomaly_once_per_kind"),
+            models.CheckConstraint(condition=Q(kind__in=AnomalyKind.values), name="parcelanomaly_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["detected_at"], name="parcelanomaly_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on parcel {self.parcel_id}"

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from logistics.models import Parcel
+from logistics.models import Parcel, ParcelAnomaly
 from orders.models import Order, Shop, currency_validator
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out on the phone
@@ -99,6 +99,10 @@ class Ticket(models.Model):
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets")
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
     parcel = models.ForeignKey(Parcel, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    anomaly = models.OneToOneField(
+        ParcelAnomaly, null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket",
+        help_text=_("The detected anomaly this case was opened for; one case per anomaly."),
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
     )
@@ -204,6 +208,8 @@ class TicketEventKind(models.TextChoices):
     CLAIM_CREATED = "claim_created", _("Claim created")
     CLAIM_STATUS_CHANGED = "claim_status_changed", _("Claim status changed")
     SLA_BREACHED = "sla_breached", _("SLA breached")
+    ANOMALY_LINKED = "anomaly_linked", _("Detected problem linked")
+    ANOMALY_RESOLVED = "anomaly_resolved", _("Detected problem cleared")
 
 
 class TicketEvent(models.Model):

@@ -10,13 +10,15 @@ from django.db import migrations
 VIEW_ALL = [
     "orders.view_shop", "orders.view_order", "orders.view_orderline", "orders.view_buyerprofile",
     "logistics.view_carrier", "logistics.view_parcel", "logistics.view_trackingevent", "logistics.view_trackingnumberchange",
+    "logistics.view_parcelanomaly", "logistics.view_carrierthreshold",
     "tickets.view_ticket", "tickets.view_message", "tickets.view_attachment", "tickets.view_ticketevent", "tickets.view_claim",
 ]
 AGENT = VIEW_ALL + [
     "tickets.add_ticket", "tickets.change_ticket", "tickets.add_message", "tickets.add_attachment",
     "tickets.add_claim", "tickets.change_claim", "logistics.change_parcel", "logistics.add_trackingnumberchange",
 ]
-SUPERVISOR = AGENT + ["tickets.reassign_ticket", "tickets.view_reports", "tickets.approve_claim", "logistics.change_carrier"]
+SUPERVISOR = AGENT + ["tickets.reassign_ticket", "tickets.view_reports", "tickets.approve_claim", "logistics.change_carrier",
+                      "logistics.add_carrierthreshold", "logistics.change_carrierthreshold"]
 SHOP_STAFF = VIEW_ALL + [
     "orders.add_order", "orders.change_order", "orders.add_orderline", "orders.change_orderline",
     "logistics.add_parcel", "logistics.change_parcel", "logistics.add_trackingnumberchange",
