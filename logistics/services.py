@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db import transaction
 from django.utils import timezone
 
 from logistics.carriers.base import TrackingEvent as CarrierEvent
 from logistics.carriers.base import TrackingResult
-from logistics.models import Carrier, Parcel, TrackingEvent
-from logistics.statuses import TERMINAL_STATUSES
+from logistics.ingest import parcels_apply_results
+from logistics.models import Carrier, Parcel
 from orders.models import Order
 
 
@@ -34,45 +33,21 @@ def parcel_create(
 
 
 def parcel_apply_events(*, parcel: Parcel, events: Sequence[CarrierEvent], now: dt.datetime | None = None) -> Parcel:
-    """Store new events and move the parcel to the status of its newest event by carrier time.
+    """Store new events of one parcel (a push, demo data) and move it to its newest event's status.
 
-    Idempotent: an event already stored (same event key) is ignored, and an older event that
-    arrives late never overrides a newer one. Polling stops once the status is terminal.
+    Idempotent; an older event arriving late never overrides a newer one (see logistics.ingest).
     """
-    now = now or timezone.now()
-    with transaction.atomic():
-        TrackingEvent.objects.bulk_create(
-            [
-                TrackingEvent(
-                    parcel=parcel, event_key=e.event_key, occurred_at=e.occurred_at, status=e.status,
-                    raw_code=e.raw_code[:64], raw_description=e.raw_description, location=e.location[:200], received_at=now,
-                )
-                for e in events
-            ],
-            ignore_conflicts=True,
-        )
-        newest = parcel.events.order_by("-occurred_at", "-id").first()
-        if newest is not None and (parcel.last_event_at is None or newest.occurred_at > parcel.last_event_at):
-            _parcel_move_to(parcel=parcel, status=newest.status, event_time=newest.occurred_at, now=now)
+    result = TrackingResult(tracking_number=parcel.tracking_number, events=tuple(events))
+    parcels_apply_results(parcels=[parcel], results={parcel.tracking_number: result}, now=now or timezone.now(), polled=False)
     parcel.refresh_from_db()
     return parcel
 
 
-def _parcel_move_to(*, parcel: Parcel, status: str, event_time: dt.datetime, now: dt.datetime) -> None:
-    changes: dict[str, object] = {"last_event_at": event_time, "status": status}
-    if status != parcel.status:
-        changes["status_changed_at"] = event_time
-    if status in TERMINAL_STATUSES:
-        changes["next_poll_at"] = None
-    # Conditional on the last event time we read: a concurrent ingest of a newer event wins.
-    Parcel.objects.filter(id=parcel.id, last_event_at=parcel.last_event_at).update(**changes, updated_at=now)
-
-
 def parcel_apply_tracking(*, parcel: Parcel, result: TrackingResult, now: dt.datetime | None = None) -> Parcel:
-    """Apply what the carrier said of this parcel; records that it was polled."""
-    now = now or timezone.now()
-    Parcel.objects.filter(id=parcel.id).update(last_polled_at=now)
-    return parcel_apply_events(parcel=parcel, events=result.events, now=now)
+    """Apply what the carrier said of this parcel in a poll (records the poll time)."""
+    parcels_apply_results(parcels=[parcel], results={parcel.tracking_number: result}, now=now or timezone.now())
+    parcel.refresh_from_db()
+    return parcel
 
 
 def parcel_stop_polling(*, parcel: Parcel, reason: str) -> Parcel:

@@ -183,11 +183,28 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "logistics-poll-due-parcels": {
+        "task": "logistics.tasks.logistics_poll_due_parcels_task",
+        "schedule": float(env_int("POLL_TICK_SECONDS", 10, minimum=1)),
+    },
+    "logistics-sweep-anomalies": {
+        "task": "logistics.tasks.logistics_sweep_anomalies_task",
+        "schedule": float(env_int("ANOMALY_SWEEP_SECONDS", 60, minimum=5)),
+    },
+    "tickets-open-anomaly-cases": {
+        "task": "tickets.tasks.tickets_open_anomaly_cases_task",
+        "schedule": float(env_int("ANOMALY_SWEEP_SECONDS", 60, minimum=5)),
+    },
     "tickets-record-sla-breaches": {
         "task": "tickets.tasks.tickets_record_sla_breaches_task",
         "schedule": crontab(minute="*"),
     },
 }
+
+# --- Tracking ---
+POLL_TICK_SECONDS = env_int("POLL_TICK_SECONDS", 10, minimum=1)
+# A claimed parcel is due again after this long if its batch never finishes (worker killed).
+POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 600, minimum=30)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {

@@ -99,10 +99,6 @@ class Ticket(models.Model):
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets")
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
     parcel = models.ForeignKey(Parcel, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
-    anomaly = models.OneToOneField(
-        ParcelAnomaly, null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket",
-        help_text=_("The detected anomaly this case was opened for; one case per anomaly."),
-    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
     )
@@ -235,6 +231,19 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.old_value}→{self.new_value}"
+
+
+class TicketAnomaly(models.Model):
+    """Links a detected parcel anomaly to the case that handles it: one case per anomaly, while a
+    case may hold several (a suspected loss the carrier later declares lost)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="anomaly_links")
+    anomaly = models.OneToOneField(ParcelAnomaly, on_delete=models.CASCADE, related_name="case_link")
+    linked_at = models.DateTimeField(default=timezone.now)
+    resolution_noted_at = models.DateTimeField(null=True, blank=True, help_text=_("When the case was told the anomaly cleared."))
+
+    def __str__(self) -> str:
+        return f"{self.anomaly} → {self.ticket_id}"
 
 
 class Claim(models.Model):

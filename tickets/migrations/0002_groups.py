@@ -11,7 +11,7 @@ VIEW_ALL = [
     "orders.view_shop", "orders.view_order", "orders.view_orderline", "orders.view_buyerprofile",
     "logistics.view_carrier", "logistics.view_parcel", "logistics.view_trackingevent", "logistics.view_trackingnumberchange",
     "logistics.view_parcelanomaly", "logistics.view_carrierthreshold",
-    "tickets.view_ticket", "tickets.view_message", "tickets.view_attachment", "tickets.view_ticketevent", "tickets.view_claim",
+    "tickets.view_ticket", "tickets.view_message", "tickets.view_attachment", "tickets.view_ticketevent", "tickets.view_claim", "tickets.view_ticketanomaly",
 ]
 AGENT = VIEW_ALL + [
     "tickets.add_ticket", "tickets.change_ticket", "tickets.add_message", "tickets.add_attachment",
