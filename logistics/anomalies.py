@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from logistics.models import AnomalyKind, Carrier, CarrierThreshold, Parcel, ParcelAnomaly
@@ -58,11 +58,13 @@ def _record(kind: str, parcels: QuerySet[Parcel], now: dt.datetime) -> int:
     # `WHERE 1=1` lets SQLite parse ON CONFLICT after INSERT ... SELECT; PostgreSQL does not mind.
     sql = (
         f"INSERT INTO {table} (parcel_id, kind, detected_at, resolved_at) "  # noqa: S608 - table name from model meta
-        f"SELECT candidate.id, %s, %s, NULL FROM ({select_sql}) AS candidate WHERE 1=1 "
+        f"SELECT candidate.id, %s, %s, NULL FROM ({select_sql}) AS candidate "
+        # The anti-join skips known anomalies cheaply; ON CONFLICT still guards against a concurrent sweep.
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS known WHERE known.parcel_id = candidate.id AND known.kind = %s) "
         "ON CONFLICT (parcel_id, kind) DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, now, *params])
+        cursor.execute(sql, [kind, now, *params, kind])
         return max(cursor.rowcount, 0)
 
 
@@ -79,8 +81,12 @@ def anomalies_sweep(*, now: dt.datetime | None = None) -> SweepReport:
 
 
 def _resolve(conditions: dict[str, Q], now: dt.datetime) -> int:
-    """Delivered clears every anomaly but a declared loss; news clears a silence."""
-    open_anomalies = ParcelAnomaly.objects.filter(resolved_at__isnull=True)
+    """Delivered clears every anomaly but a declared loss; news clears a silence.
+
+    Only parcels that moved since the anomaly was detected can have cleared it (a status move
+    touches `updated_at`), so the check stays proportional to what changed.
+    """
+    open_anomalies = ParcelAnomaly.objects.filter(resolved_at__isnull=True, parcel__updated_at__gt=F("detected_at"))
     resolved = open_anomalies.filter(parcel__status=ParcelStatus.DELIVERED).exclude(kind=AnomalyKind.CARRIER_LOST).update(resolved_at=now)
     for kind in (AnomalyKind.STALLED, AnomalyKind.SUSPECTED_LOST):
         still_silent = Parcel.objects.filter(conditions[kind], pk=OuterRef("parcel_id"))

@@ -19,14 +19,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
+    password = factory.django.Password("pass-word-123")
 
 
 class BuyerFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True  # the profile is its own row; the user needs no re-save
+
     profile = factory.RelatedFactory("tests.factories.BuyerProfileFactory", factory_related_name="user")
 
 

@@ -1,0 +1,114 @@
+"""Admin for carriers, parcels and their tracking history.
+
+Parcels are added through parcel_create (it normalises the number and schedules the first poll).
+Status and tracking history come only from carriers and services, so they are read-only here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.forms import BaseModelForm
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from logistics.models import Carrier, Parcel, TrackingEvent, TrackingNumberChange
+from logistics.selectors import parcels_visible_to
+from logistics.services import parcel_create
+from orders.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline, SupportdeskAdmin, adopt_saved, member_shop_filter
+
+
+@admin.register(Carrier)
+class CarrierAdmin(SupportdeskAdmin):
+    shop_lookup = None  # shared by every shop
+    list_display = ("name", "code", "adapter", "max_batch", "poll_interval_minutes", "stall_days", "lost_days", "is_active")
+    list_filter = ("adapter", "is_active")
+    search_fields = ("code", "name")
+
+
+class TrackingEventInline(ReadOnlyTabularInline):
+    model = TrackingEvent
+    fields = ("occurred_at", "status", "raw_code", "raw_description", "location", "received_at")
+    readonly_fields = fields
+    ordering = ("-occurred_at", "-id")  # newest first, by the carrier's own time
+
+
+class TrackingNumberChangeInline(ReadOnlyTabularInline):
+    model = TrackingNumberChange
+    fields = ("changed_at", "old_carrier", "old_number", "new_carrier", "new_number", "reason", "changed_by")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("old_carrier", "new_carrier", "changed_by")
+
+
+_PARCEL_ADD_FIELDS = ("order", "carrier", "tracking_number", "direction", "promised_date")
+_PARCEL_CHANGE_FIELDS = (
+    "order", "carrier", "tracking_number", "direction", "status", "status_changed_at", "last_event_at", "last_polled_at",
+    "next_poll_at", "polling_stopped_reason", "promised_date", "created_at", "updated_at",
+)
+
+
+@admin.register(Parcel)
+class ParcelAdmin(SupportdeskAdmin):
+    shop_lookup = "order__shop_id"
+    list_display = (
+        "tracking_number", "carrier", "status", "posting_number", "direction", "last_event_at", "next_poll_at", "promised_date",
+    )
+    list_filter = ("status", "direction", "carrier", member_shop_filter("order__shop_id"))
+    list_select_related = ("carrier", "order")
+    search_fields = ("^tracking_number", "^order__posting_number", "=number_changes__old_number")
+    search_help_text = _("Tracking number (also a former one) or posting number.")
+    autocomplete_fields = ("order",)
+    inlines = (TrackingEventInline, TrackingNumberChangeInline)
+    # Status follows the newest carrier event; a number change needs its history row (no service for it yet).
+    readonly_fields = (
+        "order", "carrier", "tracking_number", "status", "status_changed_at", "last_event_at", "last_polled_at",
+        "polling_stopped_reason", "created_at", "updated_at",
+    )
+
+    def base_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return parcels_visible_to(request.user)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return _PARCEL_CHANGE_FIELDS if obj is not None else _PARCEL_ADD_FIELDS
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return self.readonly_fields if obj is not None else ()
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> tuple[type[admin.options.InlineModelAdmin[Any, Any]], ...]:
+        return self.inlines if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Parcel, form: BaseModelForm[Any], change: bool) -> None:
+        if change:
+            self.save_changed_fields(obj, form)
+            return
+        data = form.cleaned_data
+        parcel = parcel_create(
+            order=data["order"], carrier=data["carrier"], tracking_number=data["tracking_number"], direction=data["direction"],
+            promised_date=data["promised_date"],
+        )
+        adopt_saved(obj, parcel)
+
+    @admin.display(description=_("posting"), ordering="order__posting_number")
+    def posting_number(self, parcel: Parcel) -> str:
+        return parcel.order.posting_number
+
+
+@admin.register(TrackingEvent)
+class TrackingEventAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
+    shop_lookup = "parcel__order__shop_id"
+    list_display = ("parcel", "status", "raw_code", "location", "occurred_at", "received_at")
+    list_filter = ("status",)
+    list_select_related = ("parcel",)
+    search_fields = ("=parcel__tracking_number", "=raw_code")
+
+
+@admin.register(TrackingNumberChange)
+class TrackingNumberChangeAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
+    shop_lookup = "parcel__order__shop_id"
+    list_display = ("parcel", "old_carrier", "old_number", "new_carrier", "new_number", "changed_by", "changed_at")
+    list_select_related = ("parcel", "old_carrier", "new_carrier", "changed_by")
+    search_fields = ("=old_number", "=new_number", "=parcel__tracking_number")
