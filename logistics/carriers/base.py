@@ -56,6 +56,12 @@ class TrackingEvent:
         return hashlib.sha256(basis.encode()).hexdigest()[:64]
 
 
+def stable_event_id(*parts: object) -> str:
+    """An event identity built only from what both a poll and a push of the same scan carry, so
+    the two copies share one event key (a push often lacks the text or sub-status a poll has)."""
+    return "h:" + hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:40]
+
+
 @dataclass(frozen=True)
 class TrackingResult:
     """What a carrier knows of one tracking number. `found=False` is an answer, not an error."""
