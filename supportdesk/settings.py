@@ -172,6 +172,7 @@ else:
     # Redis redelivers unacked (acks_late) tasks after this; keep it above the longest countdown.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)}
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -203,8 +204,21 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Tracking ---
 POLL_TICK_SECONDS = env_int("POLL_TICK_SECONDS", 10, minimum=1)
+# Carriers: the same adapters talk to the real service, the emulator or a test server.
+CARRIER_HTTP_TIMEOUT = float(env_int("CARRIER_HTTP_TIMEOUT", 15, minimum=1))
+CARRIER_17TRACK_URL = env_str("CARRIER_17TRACK_URL", "https://api.17track.net")
+CARRIER_17TRACK_TOKEN = env_str("CARRIER_17TRACK_TOKEN", "")
+CARRIER_CDEK_URL = env_str("CARRIER_CDEK_URL", "https://api.cdek.ru")
+CARRIER_CDEK_CLIENT_ID = env_str("CARRIER_CDEK_CLIENT_ID", "")
+CARRIER_CDEK_CLIENT_SECRET = env_str("CARRIER_CDEK_CLIENT_SECRET", "")
+CARRIER_CDEK_WEBHOOK_SECRET = env_str("CARRIER_CDEK_WEBHOOK_SECRET", "")
+CARRIER_RUSSIAN_POST_URL = env_str("CARRIER_RUSSIAN_POST_URL", "https://tracking.russianpost.ru")
+CARRIER_RUSSIAN_POST_LOGIN = env_str("CARRIER_RUSSIAN_POST_LOGIN", "")
+CARRIER_RUSSIAN_POST_PASSWORD = env_str("CARRIER_RUSSIAN_POST_PASSWORD", "")
+CARRIER_DEMO_URL = env_str("CARRIER_DEMO_URL", "http://127.0.0.1:8765")
+CARRIER_DEMO_TOKEN = env_str("CARRIER_DEMO_TOKEN", "demo-token")
 # A claimed parcel is due again after this long if its batch never finishes (worker killed).
-POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 600, minimum=30)
+POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 600, minimum=5)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {

@@ -1,4 +1,4 @@
-"""Service-backed tests: real PostgreSQL and a real Celery worker over Redis.
+"""Service-backed tests: real PostgreSQL and real Celery worker/beat processes over Redis.
 
 They fail (never skip) when the services are not configured or unreachable, so CI cannot
 pass without exercising them. `make test` deselects them with -m "not services".
@@ -7,10 +7,12 @@ pass without exercising them. `make test` deselects them with -m "not services".
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,37 +46,79 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+def wait_for(predicate: Callable[[], object], *, timeout: float = 60.0, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
 @pytest.fixture
 def celery_queue() -> str:
-    # A queue of its own, so the worker takes only this test's tasks.
+    # A queue of its own, so the processes take only this test's tasks.
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture
-def worker_env(transactional_db: None) -> dict[str, str]:
+def worker_env(transactional_db: None, celery_queue: str, tmp_path: Path) -> dict[str, str]:
     require_postgres()
     broker = require_redis()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(
         DJANGO_SETTINGS_MODULE="supportdesk.settings", DATABASE_URL=database_url(), CELERY_BROKER_URL=broker,
-        CELERY_TASK_ALWAYS_EAGER="0", DB_CONN_MAX_AGE="0",
+        CELERY_TASK_ALWAYS_EAGER="0", DB_CONN_MAX_AGE="0", CELERY_TASK_DEFAULT_QUEUE=celery_queue,
+        SUPPORTDESK_VAR_DIR=str(tmp_path), LOG_LEVEL="INFO",
     )
     return env
 
 
+class CeleryProcesses:
+    """Starts `celery worker` / `celery beat` processes in their own sessions, and kills them all."""
+
+    def __init__(self, env: dict[str, str], queue: str, log_dir: Path) -> None:
+        self.env, self.queue, self.log_dir = env, queue, log_dir
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, kind: str, **extra_env: str) -> subprocess.Popen[bytes]:
+        args = ["worker", "--pool", "prefork", "--concurrency", "2", "--queues", self.queue, "--without-mingle", "--without-gossip"]
+        if kind == "beat":
+            args = ["beat", "--schedule", str(self.log_dir / "beat-schedule")]
+        log = open(self.log_dir / f"{kind}-{len(self.processes)}.log", "wb")  # noqa: SIM115 - lives as long as the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "supportdesk", *args, "--loglevel", "INFO"],
+            cwd=ROOT, env={**self.env, **extra_env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    @staticmethod
+    def kill(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group (the worker and its pool children)."""
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        process.wait(timeout=30)
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                self.kill(process, signal.SIGTERM)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.log_dir.glob("*.log")))
+
+
 @pytest.fixture
-def celery_worker(worker_env: dict[str, str], celery_queue: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A real `celery worker` process on the test database, consuming `celery_queue`."""
-    command = [sys.executable, "-m", "celery", "-A", "supportdesk", "worker", "--loglevel", "INFO", "--pool", "prefork",
-               "--concurrency", "2", "--queues", celery_queue, "--without-mingle", "--without-gossip"]
-    (ROOT / "var").mkdir(exist_ok=True)
-    log = open(ROOT / "var" / f"worker-{celery_queue}.log", "wb")  # noqa: SIM115 - closed in teardown
-    process = subprocess.Popen(command, cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT)
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+def celery_processes(worker_env: dict[str, str], celery_queue: str, tmp_path: Path) -> Iterator[CeleryProcesses]:
+    processes = CeleryProcesses(worker_env, celery_queue, tmp_path)
+    yield processes
+    processes.stop_all()
+
+
+@pytest.fixture
+def celery_worker(celery_processes: CeleryProcesses) -> subprocess.Popen[bytes]:
+    """A real `celery worker` process on the test database, consuming the test's own queue."""
+    return celery_processes.start("worker")

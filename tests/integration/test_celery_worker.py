@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from django.utils import timezone
 
 from supportdesk.celery import app
 from tests.factories import TicketFactory
+from tests.integration.conftest import wait_for
 from tickets.models import TicketEvent
 
 pytestmark = [pytest.mark.services, pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")]
-
-
-def wait_for(predicate, *, timeout: float = 60.0, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_worker_runs_sla_sweep_sent_through_redis(celery_worker, celery_queue):
