@@ -23,7 +23,8 @@ run: venv
 	@echo ""
 	@echo "  supportdesk:  http://127.0.0.1:8000/          (sign in)"
 	@echo "  agents' desk: http://127.0.0.1:8000/admin/"
-	@echo "  Ctrl-C stops the web server, the worker and beat."
+	@echo "  carrier emulator: http://127.0.0.1:8765/emulator/health (demo parcels replay two weeks in ~10 minutes)"
+	@echo "  Ctrl-C stops the web server, the worker, beat and the emulator."
 	@echo ""
 	$(BIN)/honcho --procfile Procfile.dev start
 

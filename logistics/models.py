@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from logistics.statuses import ACTIVE_STATUSES, TERMINAL_STATUSES, ParcelStatus
+from logistics.tracking_numbers import validate_number_formats
 from orders.models import Order
 
 
@@ -34,7 +35,7 @@ class Carrier(models.Model):
     stall_days = models.PositiveSmallIntegerField(default=7, help_text=_("No new event for this long: stalled."))
     lost_days = models.PositiveSmallIntegerField(default=20, help_text=_("No new event for this long: suspected lost."))
     number_formats = models.JSONField(
-        default=list, blank=True, help_text=_("Tracking-number formats this carrier issues (see logistics.tracking_numbers).")
+        default=list, blank=True, validators=[validate_number_formats], help_text=_("Tracking-number formats this carrier issues (see logistics.tracking_numbers).")
     )
     requests_per_minute = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(1)], help_text=_("Rate limit: carrier API calls per minute, across all workers.")

@@ -5,12 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from logistics.carriers.base import TrackingEvent as CarrierEvent
 from logistics.carriers.base import TrackingResult
 from logistics.ingest import parcels_apply_results
-from logistics.models import Carrier, Parcel
+from logistics.models import Carrier, Parcel, TrackingNumberChange
+from logistics.statuses import ParcelStatus
+from logistics.tracking_numbers import normalise, validate_tracking_number
 from orders.models import Order
 
 
@@ -20,16 +26,55 @@ def parcel_create(
 ) -> Parcel:
     """Start tracking a parcel of `order`; it is due for its first poll at once.
 
-    Raises ValidationError for a number already tracked with this carrier.
+    Raises ValidationError for a number the carrier does not issue (saying what is wrong, e.g. the
+    check digit) or one already tracked with this carrier.
     """
     parcel = Parcel(
-        order=order, carrier=carrier, tracking_number=tracking_number.strip().upper(), direction=direction,
+        order=order, carrier=carrier, tracking_number=carrier_validate_number(carrier=carrier, number=tracking_number),
+        direction=direction,
         promised_date=promised_date if promised_date is not None else order.promised_delivery_date,
         next_poll_at=timezone.now(),
     )
     parcel.full_clean()
     parcel.save()
     return parcel
+
+
+def carrier_validate_number(*, carrier: Carrier, number: str) -> str:
+    """The normalised number if `carrier` issues numbers of that format; ValidationError otherwise."""
+    if not carrier.number_formats:
+        return normalise(number)
+    try:
+        return validate_tracking_number(number, carrier.number_formats)
+    except ValidationError as error:
+        raise ValidationError({"tracking_number": error.messages}) from None
+
+
+@transaction.atomic
+def parcel_change_tracking_number(
+    *, parcel: Parcel, new_number: str, reason: str, acting_user: AbstractBaseUser | None, new_carrier: Carrier | None = None,
+) -> TrackingNumberChange:
+    """Replace a parcel's tracking number (and carrier if it changed), keeping the old one in history.
+
+    The number is validated for the (new) carrier; polling restarts at once on the new number, and
+    the old number's events stay in the timeline. Raises ValidationError for a wrong or taken number.
+    """
+    carrier = new_carrier or parcel.carrier
+    number = carrier_validate_number(carrier=carrier, number=new_number)
+    if number == parcel.tracking_number and carrier.id == parcel.carrier_id:
+        raise ValidationError({"tracking_number": _("This is the parcel's current tracking number.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the number changes; the buyer and the carrier will see it.")})
+    change = TrackingNumberChange(
+        parcel=parcel, old_carrier=parcel.carrier, old_number=parcel.tracking_number, new_carrier=carrier, new_number=number,
+        reason=reason.strip(), changed_by=acting_user,
+    )
+    parcel.carrier, parcel.tracking_number = carrier, number
+    parcel.status, parcel.last_event_at, parcel.next_poll_at, parcel.polling_stopped_reason = ParcelStatus.PENDING, None, timezone.now(), ""
+    parcel.full_clean()
+    parcel.save(update_fields=["carrier", "tracking_number", "status", "last_event_at", "next_poll_at", "polling_stopped_reason", "updated_at"])
+    change.save()
+    return change
 
 
 def parcel_apply_events(*, parcel: Parcel, events: Sequence[CarrierEvent], now: dt.datetime | None = None) -> Parcel:

@@ -107,6 +107,12 @@ def validate_tracking_number(number: str, formats: list[str] | tuple[str, ...]) 
     raise (check_digit_errors or errors or [ValidationError(_("No number formats are configured."))])[0]
 
 
+def validate_number_formats(value: object) -> None:
+    """Model-field validator: a list of known NumberFormat values."""
+    if not isinstance(value, list) or any(fmt not in NumberFormat.values for fmt in value):
+        raise ValidationError(_("Use a list of: %(formats)s.") % {"formats": ", ".join(NumberFormat.values)})
+
+
 def make_s10(prefix: str, serial: str, country: str) -> str:
     """Build a valid S10 number (for demo data and tests)."""
     return f"{prefix}{serial}{s10_check_digit(serial)}{country}"

@@ -3,6 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
+import logistics.tracking_numbers
 from django.conf import settings
 from django.db import migrations, models
 
@@ -29,7 +30,7 @@ class Migration(migrations.Migration):
                 ('poll_interval_minutes', models.PositiveIntegerField(default=240, validators=[django.core.validators.MinValueValidator(1)])),
                 ('stall_days', models.PositiveSmallIntegerField(default=7, help_text='No new event for this long: stalled.')),
                 ('lost_days', models.PositiveSmallIntegerField(default=20, help_text='No new event for this long: suspected lost.')),
-                ('number_formats', models.JSONField(blank=True, default=list, help_text='Tracking-number formats this carrier issues (see logistics.tracking_numbers).')),
+                ('number_formats', models.JSONField(blank=True, default=list, help_text='Tracking-number formats this carrier issues (see logistics.tracking_numbers).', validators=[logistics.tracking_numbers.validate_number_formats])),
                 ('requests_per_minute', models.PositiveIntegerField(default=60, help_text='Rate limit: carrier API calls per minute, across all workers.', validators=[django.core.validators.MinValueValidator(1)])),
                 ('is_active', models.BooleanField(default=True)),
                 ('consecutive_failures', models.PositiveIntegerField(default=0)),

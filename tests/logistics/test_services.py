@@ -97,3 +97,51 @@ def test_duplicate_tracking_event_key_is_refused_by_the_database():
     first = TrackingEventFactory(event_key="same")
     with pytest.raises(IntegrityError):
         TrackingEventFactory(parcel=first.parcel, event_key="same")
+
+
+@pytest.mark.django_db
+def test_parcel_create_refuses_a_number_the_carrier_does_not_issue(order):
+    carrier = CarrierFactory(number_formats=["s10"])
+    with pytest.raises(ValidationError) as error:
+        parcel_create(order=order, carrier=carrier, tracking_number="RB123456784CN")
+    assert error.value.message_dict == {"tracking_number": ["RB123456784CN: the check digit should be 5."]}
+    assert not Parcel.objects.exists()
+
+
+@pytest.mark.django_db
+def test_change_tracking_number_keeps_history_and_restarts_polling(order, agent):
+    from logistics.services import parcel_change_tracking_number
+
+    old_carrier = CarrierFactory(number_formats=["s10"])
+    parcel = parcel_create(order=order, carrier=old_carrier, tracking_number="RB123456785CN")
+    parcel = parcel_apply_events(parcel=parcel, events=[event(1, ParcelStatus.IN_TRANSIT)])
+    parcel_stop_polling(parcel=parcel, reason="carrier lost track")
+    new_carrier = CarrierFactory(number_formats=["cdek"])
+    change = parcel_change_tracking_number(
+        parcel=parcel, new_number="1106153417", new_carrier=new_carrier, reason="re-shipped with CDEK", acting_user=agent
+    )
+    parcel.refresh_from_db()
+    assert (change.old_number, change.old_carrier, change.new_number, change.changed_by) == ("RB123456785CN", old_carrier, "1106153417", agent)
+    assert (parcel.tracking_number, parcel.carrier, parcel.status) == ("1106153417", new_carrier, ParcelStatus.PENDING)
+    assert parcel.next_poll_at is not None and parcel.polling_stopped_reason == ""
+    assert parcel.events.count() == 1  # the old number's timeline stays
+
+
+@pytest.mark.django_db
+def test_change_tracking_number_refuses_bad_or_same_numbers(order, agent):
+    from logistics.services import parcel_change_tracking_number
+
+    parcel = parcel_create(order=order, carrier=CarrierFactory(number_formats=["cdek"]), tracking_number="1106153417")
+    for number, reason, field in (("12", "typo", "tracking_number"), ("1106153417", "same", "tracking_number"), ("1106153418", " ", "reason")):
+        with pytest.raises(ValidationError) as error:
+            parcel_change_tracking_number(parcel=parcel, new_number=number, reason=reason, acting_user=agent)
+        assert field in error.value.message_dict
+    assert not parcel.number_changes.exists()
+
+
+def test_carrier_number_formats_must_be_known():
+    from logistics.tracking_numbers import validate_number_formats
+
+    validate_number_formats(["s10", "cdek"])
+    with pytest.raises(ValidationError):
+        validate_number_formats(["s11"])
