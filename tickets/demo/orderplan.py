@@ -98,8 +98,8 @@ def _forward(rng: random.Random, *, number: str, status: str, carrier: str, rout
     """The parcel to the buyer, and when the order must have been placed for its history to fit."""
     stages = tracking.journey(status, carrier=carrier, route=route, rng=rng, flavor=case.flavor if case else "")
     end, earliest = _end_time(rng, now, status, carrier, role, case), now - HISTORY
-    if role == "demo":  # only the last hours: the emulator's script, starting at the first poll, carries on from here
-        stages, earliest = (["label", "accepted"] if status == S.IN_TRANSIT else []), now - dt.timedelta(hours=4)
+    if role == "demo":  # nothing known yet: the emulator's script, starting at the first poll, tells the whole story
+        stages, earliest = [], now - dt.timedelta(hours=4)
     times = tracking.spaced(tracking.natural_span(stages, rng), end=end, earliest=earliest) if stages else []
     first = times[0] if times else now - dt.timedelta(hours=rng.uniform(2, 60))
     placed = max(first - dt.timedelta(hours=rng.uniform(3, 30)), now - HISTORY - dt.timedelta(days=1))
@@ -139,8 +139,8 @@ def _return(rng: random.Random, order: OrderPlan, city: City, office: str, now: 
 def _status(rng: random.Random, role: str, case: CasePlan | None, slot: int) -> str:
     if case is not None:
         return case.parcel_status
-    if role == "demo":  # the emulator moves these on: nothing or a little known so far
-        return rng.choice([S.PENDING, S.IN_TRANSIT, S.IN_TRANSIT])
+    if role == "demo":  # the emulator moves these on from their first poll
+        return S.PENDING
     return filler_status(slot, rng)
 
 
