@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
 from orders.models import BuyerProfile, Language, Order, OrderLine, Shop, ShopMembership
+from supportdesk.sql import update_from_values
 
 User = get_user_model()
 
@@ -100,3 +101,20 @@ def order_mark_delivered(*, order: Order, delivered_at: dt.datetime) -> Order:
     )
     order.refresh_from_db(fields=["status", "delivered_at"])
     return order
+
+
+def orders_mark_shipped_many(*, shipped_at: dict[int, dt.datetime]) -> None:
+    """Batch of `order_mark_shipped`: {order id: when}; orders past `placed` are left alone."""
+    update_from_values(
+        table=Order._meta.db_table, columns=[("order_pk", "bigint"), ("at", "timestamptz")], rows=list(shipped_at.items()),
+        assignments="status = %s, shipped_at = v.at", params=[Order.Status.SHIPPED], condition="t.status = 'placed'",
+    )
+
+
+def orders_mark_delivered_many(*, delivered_at: dict[int, dt.datetime]) -> None:
+    """Batch of `order_mark_delivered`: {order id: when}; only placed or shipped orders move."""
+    update_from_values(
+        table=Order._meta.db_table, columns=[("order_pk", "bigint"), ("at", "timestamptz")], rows=list(delivered_at.items()),
+        assignments="status = %s, delivered_at = v.at", params=[Order.Status.DELIVERED],
+        condition="t.status IN ('placed', 'shipped')",
+    )
