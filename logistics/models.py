@@ -105,7 +105,9 @@ class Parcel(models.Model):
 
     def is_delayed(self, today: dt.date | None = None) -> bool:
         """Not yet terminal and past its promised date."""
-        return bool(self.promised_date) and not self.is_terminal and (today or timezone.localdate()) > self.promised_date
+        if self.promised_date is None or self.is_terminal:
+            return False
+        return (today or timezone.localdate()) > self.promised_date
 
     def days_late(self, today: dt.date | None = None) -> int:
         if not self.is_delayed(today) or self.promised_date is None:

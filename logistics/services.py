@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -52,7 +52,7 @@ def carrier_validate_number(*, carrier: Carrier, number: str) -> str:
 
 @transaction.atomic
 def parcel_change_tracking_number(
-    *, parcel: Parcel, new_number: str, reason: str, acting_user: AbstractBaseUser | None, new_carrier: Carrier | None = None,
+    *, parcel: Parcel, new_number: str, reason: str, acting_user: User | None, new_carrier: Carrier | None = None,
 ) -> TrackingNumberChange:
     """Replace a parcel's tracking number (and carrier if it changed), keeping the old one in history.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, cast
 
 from django.contrib import admin, messages
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -37,9 +37,9 @@ def limit_to_member_shops(queryset: QuerySet[Any], user: AbstractBaseUser | Anon
     return queryset.filter(**{f"{shop_lookup}__in": shop_ids_for_user(user)})
 
 
-def staff_user(request: HttpRequest) -> AbstractBaseUser:
+def staff_user(request: HttpRequest) -> User:
     """The acting user of an admin request: the admin site only lets active staff in."""
-    return cast(AbstractBaseUser, request.user)
+    return cast(User, request.user)
 
 
 def adopt_saved(obj: models.Model, saved: models.Model) -> None:

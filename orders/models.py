@@ -5,6 +5,7 @@ import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -48,7 +49,7 @@ class Shop(models.Model):
     time_zone = models.CharField(max_length=64, default="Europe/Moscow", validators=[validate_time_zone])
     default_language = models.CharField(max_length=7, choices=Language.choices, default=Language.RUSSIAN)
     after_sales_days = models.PositiveSmallIntegerField(default=14, help_text=_("Days after delivery a case may be reopened."))
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="ShopMembership", related_name="shops")
+    members: models.ManyToManyField[AbstractBaseUser, ShopMembership] = models.ManyToManyField(settings.AUTH_USER_MODEL, through="ShopMembership", related_name="shops")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -10,6 +10,8 @@ from orders.models import Order, Shop, ShopMembership
 
 def shop_ids_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ShopMembership, int]:
     """The shops a user works for (staff or agent), as a subquery."""
+    if user.pk is None:  # anonymous
+        return ShopMembership.objects.none().values_list("shop_id", flat=True)
     return ShopMembership.objects.filter(user_id=user.pk).values_list("shop_id", flat=True)
 
 

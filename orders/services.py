@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 
 from orders.models import BuyerProfile, Language, Order, OrderLine, Shop, ShopMembership
@@ -40,7 +40,7 @@ class ShippingAddress:
 def buyer_create(
     *, username: str, email: str, first_name: str = "", last_name: str = "",
     language: str = Language.RUSSIAN, phone: str = "", password: str | None = None,
-) -> AbstractUser:
+) -> AuthUser:
     """Create a buyer: a plain user (no staff rights) with a buyer profile."""
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
     if password:
@@ -55,7 +55,7 @@ def buyer_create(
     return user
 
 
-def shop_add_member(*, shop: Shop, user: AbstractUser, role: str) -> ShopMembership:
+def shop_add_member(*, shop: Shop, user: AuthUser, role: str) -> ShopMembership:
     """Let `user` work for `shop` as staff or agent. Idempotent: updates the role if already a member."""
     membership, _created = ShopMembership.objects.update_or_create(shop=shop, user=user, defaults={"role": role})
     return membership
@@ -63,7 +63,7 @@ def shop_add_member(*, shop: Shop, user: AbstractUser, role: str) -> ShopMembers
 
 @transaction.atomic
 def order_create(
-    *, shop: Shop, buyer: AbstractUser, order_number: str, posting_number: str, address: ShippingAddress,
+    *, shop: Shop, buyer: AuthUser, order_number: str, posting_number: str, address: ShippingAddress,
     declared_value: Decimal, currency: str, placed_at: dt.datetime, lines: Sequence[OrderLineData],
     scheme: str | None = None, promised_delivery_date: dt.date | None = None,
 ) -> Order:

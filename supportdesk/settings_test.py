@@ -1,10 +1,11 @@
 """Test settings: the real settings plus speed-ups only."""
 
 import tempfile
+from pathlib import Path
 
 from supportdesk.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
-MEDIA_ROOT = tempfile.mkdtemp(prefix="supportdesk-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="supportdesk-media-"))

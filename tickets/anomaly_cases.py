@@ -23,14 +23,14 @@ from tickets.models import EvidenceKind, Message, Ticket, TicketAnomaly, TicketE
 from tickets.services import attachment_add, message_create, ticket_create
 
 BATCH = 500
-CASE_KIND: dict[str, str] = {
+CASE_KIND: dict[str, str] = {  # anomaly kind -> case kind
     AnomalyKind.DELAYED: TicketKind.DELIVERY_DELAY,
     AnomalyKind.SUSPECTED_LOST: TicketKind.LOST_PARCEL,
     AnomalyKind.CARRIER_LOST: TicketKind.LOST_PARCEL,
     AnomalyKind.CARRIER_EXCEPTION: TicketKind.OTHER,
     AnomalyKind.RETURNING: TicketKind.RETURN_EXCHANGE,
 }  # a stall alone is a flag; it becomes a case once the parcel is suspected lost
-_PRIORITY = {TicketKind.LOST_PARCEL: TicketPriority.HIGH}
+_PRIORITY: dict[str, str] = {TicketKind.LOST_PARCEL: TicketPriority.HIGH}
 _EXCEPTION_HINTS = (("damag", TicketKind.DAMAGED), ("address", TicketKind.ADDRESS_CHANGE), ("адрес", TicketKind.ADDRESS_CHANGE))
 
 
@@ -56,7 +56,7 @@ def timeline_csv(parcel: Parcel) -> bytes:
 def _opening_text(anomaly: ParcelAnomaly) -> tuple[str, str]:
     parcel = anomaly.parcel
     values = {"number": parcel.tracking_number, "carrier": parcel.carrier.name, "promised": parcel.promised_date or "—"}
-    subjects = {
+    subjects: dict[str, str] = {
         AnomalyKind.DELAYED: _("Your parcel %(number)s is running late"),
         AnomalyKind.SUSPECTED_LOST: _("We are looking for your parcel %(number)s"),
         AnomalyKind.CARRIER_LOST: _("The carrier reports parcel %(number)s as lost"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -35,18 +35,18 @@ from tickets.sla import sla_due_times
 Kind = TicketEvent.Kind
 
 
-def user_serves_shop(user: AbstractBaseUser, shop: Shop) -> bool:
+def user_serves_shop(user: User, shop: Shop) -> bool:
     """Superusers serve every shop; others only the shops they are members of."""
     if getattr(user, "is_superuser", False):
         return True
     return ShopMembership.objects.filter(user_id=user.pk, shop=shop).exists()
 
 
-def _event(ticket: Ticket, kind: str, actor: AbstractBaseUser | None, old: object = "", new: object = "") -> TicketEvent:
+def _event(ticket: Ticket, kind: str, actor: User | None, old: object = "", new: object = "") -> TicketEvent:
     return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor, old_value=str(old)[:200], new_value=str(new)[:200])
 
 
-def _check_anchor(*, shop: Shop, buyer: AbstractBaseUser, order: Order | None, parcel: Parcel | None) -> None:
+def _check_anchor(*, shop: Shop, buyer: User, order: Order | None, parcel: Parcel | None) -> None:
     if parcel is not None and order is not None and parcel.order_id != order.id:
         raise ValidationError({"parcel": _("This parcel belongs to another order.")})
     if order is not None and (order.shop_id != shop.id or order.buyer_id != buyer.pk):
@@ -55,9 +55,9 @@ def _check_anchor(*, shop: Shop, buyer: AbstractBaseUser, order: Order | None, p
 
 @transaction.atomic
 def ticket_create(
-    *, shop: Shop, buyer: AbstractBaseUser, kind: str, subject: str, body: str,
+    *, shop: Shop, buyer: User, kind: str, subject: str, body: str,
     order: Order | None = None, parcel: Parcel | None = None, channel: str = TicketChannel.PORTAL,
-    priority: str = TicketPriority.NORMAL, acting_user: AbstractBaseUser | None = None,
+    priority: str = TicketPriority.NORMAL, acting_user: User | None = None,
 ) -> Ticket:
     """Open a case with its first message; `acting_user=None` means supportdesk opened it itself.
 
@@ -80,7 +80,7 @@ def ticket_create(
 
 
 @transaction.atomic
-def ticket_change_status(*, ticket: Ticket, status: str, acting_user: AbstractBaseUser | None) -> Ticket:
+def ticket_change_status(*, ticket: Ticket, status: str, acting_user: User | None) -> Ticket:
     """Move a case along the workflow of DESIGN §4.
 
     Raises ValidationError for a move the workflow does not allow, or a reopen past the
@@ -112,7 +112,7 @@ def ticket_change_status(*, ticket: Ticket, status: str, acting_user: AbstractBa
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, agent: AbstractBaseUser | None, acting_user: AbstractBaseUser) -> Ticket:
+def ticket_assign(*, ticket: Ticket, agent: User | None, acting_user: User) -> Ticket:
     """Give the case to `agent` (None: unassign). Raises ValidationError if the agent does not serve the shop."""
     if agent is not None and not user_serves_shop(agent, ticket.shop):
         raise ValidationError(_("%(agent)s does not serve this shop.") % {"agent": agent})
@@ -127,7 +127,7 @@ def ticket_assign(*, ticket: Ticket, agent: AbstractBaseUser | None, acting_user
 
 
 @transaction.atomic
-def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: AbstractBaseUser) -> Ticket:
+def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: User) -> Ticket:
     old = ticket.priority
     if old == priority:
         return ticket
@@ -140,7 +140,7 @@ def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: Abstra
 
 @transaction.atomic
 def message_create(
-    *, ticket: Ticket, author: AbstractBaseUser | None, body: str, visibility: str = Message.Visibility.PUBLIC,
+    *, ticket: Ticket, author: User | None, body: str, visibility: str = Message.Visibility.PUBLIC,
 ) -> Message:
     """Add a reply or an internal note. The first public reply by anyone but the buyer stops the first-response clock.
 
@@ -164,7 +164,7 @@ def message_create(
 @transaction.atomic
 def attachment_add(
     *, message: Message, upload: File, original_name: str, content_type: str,
-    evidence_kind: str = EvidenceKind.OTHER, acting_user: AbstractBaseUser | None,
+    evidence_kind: str = EvidenceKind.OTHER, acting_user: User | None,
 ) -> Attachment:
     """Attach an evidence file to a message. Content checks happen in the form before this call."""
     attachment = Attachment(
@@ -179,7 +179,7 @@ def attachment_add(
 
 @transaction.atomic
 def claim_create(
-    *, ticket: Ticket, kind: str, amount: Decimal, currency: str, acting_user: AbstractBaseUser,
+    *, ticket: Ticket, kind: str, amount: Decimal, currency: str, acting_user: User,
     liable_party: str = Claim.LiableParty.CARRIER, insured: bool = False,
 ) -> Claim:
     claim = Claim(
@@ -192,7 +192,7 @@ def claim_create(
 
 
 @transaction.atomic
-def claim_change_status(*, claim: Claim, status: str, acting_user: AbstractBaseUser) -> Claim:
+def claim_change_status(*, claim: Claim, status: str, acting_user: User) -> Claim:
     """Move a claim along draft → submitted → under_review → approved | rejected → paid.
 
     Raises ValidationError for any other move; a concurrent change wins and this one does nothing.

@@ -11,7 +11,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser, AbstractUser
+from django.contrib.auth.models import User
 from django.db.models import Case, F, Value, When
 
 from logistics.models import Parcel, TrackingNumberChange
@@ -81,7 +81,7 @@ def _facts(plan: CasePlan, order: Order, parcel: Parcel, cast: Cast, rng: random
 def _open(plan: CasePlan, order: Order, parcel: Parcel, cast: Cast, facts: texts.Facts, rng: random.Random) -> Ticket:
     """Open the case the way its channel does: the buyer writes, supportdesk notices, or staff type it in."""
     channel = plan.channel
-    acting: AbstractBaseUser | None = order.buyer
+    acting: User | None = order.buyer
     body = texts.text(plan.language, plan.kind, "opener", facts, rng)
     if channel == TicketChannel.SYSTEM:
         acting, body = None, texts.text(plan.language, plan.kind, "system", facts, rng)
@@ -116,7 +116,7 @@ class Scene:
     facts: texts.Facts
     rng: random.Random
     claims: list[Claim] = field(default_factory=list)
-    handler: AbstractUser | None = None  # who writes the staff turns: the current assignee
+    handler: User | None = None  # who writes the staff turns: the current assignee
 
     def say(self, key: str) -> str:
         return texts.text(self.plan.language, self.plan.kind, key, self.facts, self.rng)

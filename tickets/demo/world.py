@@ -11,9 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group, User
 from django.db.models import F
 
 from logistics.models import Carrier, Parcel
@@ -25,16 +24,14 @@ from orders.services import buyer_create, order_create, order_mark_delivered, or
 from tickets.demo.catalog import BUYER_PASSWORD, CARRIERS, LOGINS, SHENZHEN, SHOPS
 from tickets.demo.plans import BuyerPlan, OrderPlan, ParcelPlan, sub_rng
 
-User = get_user_model()
-
 
 @dataclass
 class Cast:
     """The staff who act in the cases."""
 
-    agent: AbstractUser
-    supervisor: AbstractUser
-    seller: AbstractUser
+    agent: User
+    supervisor: User
+    seller: User
 
 
 def ensure_shops() -> dict[str, Shop]:
@@ -64,7 +61,7 @@ def ensure_carriers() -> dict[str, Carrier]:
     return carriers
 
 
-def _login_user(username: str, password: str, first_name: str, last_name: str, superuser: bool) -> AbstractUser:
+def _login_user(username: str, password: str, first_name: str, last_name: str, superuser: bool) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, email=f"{username}@supportdesk.example", first_name=first_name, last_name=last_name)
@@ -78,7 +75,7 @@ def _login_user(username: str, password: str, first_name: str, last_name: str, s
 
 def ensure_staff(shops: dict[str, Shop]) -> Cast:
     """The demo logins: agent and supervisor serve every shop; the seller works for the Chinese shop."""
-    users: dict[str, AbstractUser] = {}
+    users: dict[str, User] = {}
     for login in LOGINS:
         user = _login_user(login.username, login.password, login.first_name, login.last_name, superuser=not login.group)
         if login.group:
@@ -91,9 +88,9 @@ def ensure_staff(shops: dict[str, Shop]) -> Cast:
     return Cast(agent=users["agent"], supervisor=users["supervisor"], seller=users["seller"])
 
 
-def ensure_buyers(plans: list[BuyerPlan]) -> dict[int, AbstractUser]:
+def ensure_buyers(plans: list[BuyerPlan]) -> dict[int, User]:
     """The planned buyers by plan index, created through buyer_create where missing."""
-    existing: dict[str, AbstractUser] = {u.username: u for u in User.objects.filter(username__in=[p.username for p in plans])}
+    existing: dict[str, User] = {u.username: u for u in User.objects.filter(username__in=[p.username for p in plans])}
     created: list[int] = []
     for plan in plans:
         if plan.username not in existing:
@@ -151,7 +148,7 @@ def _poll_schedule(parcel: Parcel, plan: ParcelPlan, carrier: Carrier, rng_seed:
 
 
 def create_orders(plans: list[OrderPlan], *, shops: dict[str, Shop], carriers: dict[str, Carrier],
-                  buyers: dict[int, AbstractUser], seed: int, now: dt.datetime) -> list[tuple[OrderPlan, Order]]:
+                  buyers: dict[int, User], seed: int, now: dt.datetime) -> list[tuple[OrderPlan, Order]]:
     """Create the planned orders that do not exist yet, with their parcels.
 
     Keyed by posting number within the demo shops: it embeds the order index, so it names one order
@@ -176,7 +173,7 @@ def create_orders(plans: list[OrderPlan], *, shops: dict[str, Shop], carriers: d
     return created
 
 
-def _order(plan: OrderPlan, shop: Shop, buyer: AbstractUser) -> Order:
+def _order(plan: OrderPlan, shop: Shop, buyer: User) -> Order:
     value = sum((line.unit_price * line.quantity for line in plan.lines), start=Decimal("0"))
     return order_create(
         shop=shop, buyer=buyer, order_number=plan.order_number, posting_number=plan.posting, address=plan.address,
