@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import BaseModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models import Carrier, Parcel, TrackingEvent, TrackingNumberChange
+from logistics.polling import parcels_poll_now
 from logistics.selectors import parcels_visible_to
 from logistics.services import parcel_create
 from orders.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline, SupportdeskAdmin, adopt_saved, member_shop_filter
@@ -63,6 +64,7 @@ class ParcelAdmin(SupportdeskAdmin):
     search_help_text = _("Tracking number (also a former one) or posting number.")
     autocomplete_fields = ("order",)
     inlines = (TrackingEventInline, TrackingNumberChangeInline)
+    actions = ("poll_now",)
     # Status follows the newest carrier event; a number change needs its history row (no service for it yet).
     readonly_fields = (
         "order", "carrier", "tracking_number", "status", "status_changed_at", "last_event_at", "last_polled_at",
@@ -91,6 +93,16 @@ class ParcelAdmin(SupportdeskAdmin):
             promised_date=data["promised_date"],
         )
         adopt_saved(obj, parcel)
+
+    @admin.action(description=_("Ask the carrier now"))
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        sent = parcels_poll_now(parcel_ids=list(queryset.values_list("id", flat=True)))
+        skipped = queryset.count() - sent
+        self.message_user(request, _("%(sent)d parcel(s) sent to their carriers.") % {"sent": sent}, messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, _("%(n)d parcel(s) skipped: finished, or already being polled.") % {"n": skipped}, messages.WARNING
+            )
 
     @admin.display(description=_("posting"), ordering="order__posting_number")
     def posting_number(self, parcel: Parcel) -> str:

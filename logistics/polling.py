@@ -15,10 +15,11 @@ import random
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from logistics.carriers.base import CarrierPermanentError, CarrierTemporaryError, TrackingResult
@@ -49,10 +50,14 @@ class RefreshReport:
     missing: int = 0
 
 
-def parcels_claim_due(*, carrier: Carrier, limit: int, now: dt.datetime, lease: dt.timedelta) -> list[int]:
-    """Claim up to `limit` due, active parcels of `carrier`; returns the ids this call claimed."""
+def parcels_claim_due(
+    *, carrier: Carrier, limit: int, now: dt.datetime, lease: dt.timedelta, within: QuerySet[Parcel] | None = None,
+) -> list[int]:
+    """Claim up to `limit` due, active parcels of `carrier` (optionally only among `within`);
+    returns the ids this call claimed."""
     token = secrets.token_hex(16)
-    due = Parcel.objects.filter(carrier=carrier, status__in=ACTIVE_STATUSES, next_poll_at__lte=now).order_by("next_poll_at")
+    candidates = within if within is not None else Parcel.objects.all()
+    due = candidates.filter(carrier=carrier, status__in=ACTIVE_STATUSES, next_poll_at__lte=now).order_by("next_poll_at")
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
@@ -90,6 +95,30 @@ def poll_due_parcels(*, now: dt.datetime | None = None) -> int:
             parcels_refresh_task.delay(carrier.id, ids[start : start + carrier.max_batch])
         claimed += len(ids)
     return claimed
+
+
+def parcels_poll_now(*, parcel_ids: Sequence[int], now: dt.datetime | None = None) -> int:
+    """Poll these parcels at once (an agent's "re-poll"), even if polling had stopped for them.
+
+    Claims them like the dispatcher does, so a poll already under way is not doubled, and sends
+    one refresh task per carrier batch. Terminal parcels are left alone. Returns how many were sent.
+    """
+    from logistics.tasks import parcels_refresh_task
+
+    now = now or timezone.now()
+    lease = dt.timedelta(seconds=settings.POLL_LEASE_SECONDS)
+    Parcel.objects.filter(id__in=parcel_ids, status__in=ACTIVE_STATUSES).filter(
+        Q(next_poll_at__isnull=True) | Q(next_poll_at__gt=now)
+    ).update(next_poll_at=now, polling_stopped_reason="")
+    sent = 0
+    for carrier in Carrier.objects.filter(parcels__id__in=parcel_ids).distinct():
+        due = Parcel.objects.filter(id__in=parcel_ids, carrier=carrier)
+        ids = parcels_claim_due(carrier=carrier, limit=len(parcel_ids), now=now, lease=lease, within=due)
+        for start in range(0, len(ids), carrier.max_batch):
+            # on commit: the worker must see the claim (celery-types lacks DjangoTask.delay_on_commit)
+            transaction.on_commit(partial(parcels_refresh_task.delay, carrier.id, ids[start : start + carrier.max_batch]))
+        sent += len(ids)
+    return sent
 
 
 def parcels_refresh(*, carrier_id: int, parcel_ids: Sequence[int], now: dt.datetime | None = None) -> RefreshReport:

@@ -21,6 +21,10 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every test here commits (other processes must see its rows). Serialized rollback restores the
+# database afterwards: the flush would otherwise also wipe rows that data migrations made (the
+# staff groups), which later tests rely on.
+SERVICE_TEST = [pytest.mark.services, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def require_postgres() -> None:

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from supportdesk.celery import app
 from tests.factories import TicketFactory
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import SERVICE_TEST, wait_for
 from tickets.models import TicketEvent
 
-pytestmark = [pytest.mark.services, pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")]
+pytestmark = [*SERVICE_TEST, pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")]
 
 
 def test_worker_runs_sla_sweep_sent_through_redis(celery_worker, celery_queue):

@@ -19,10 +19,10 @@ from logistics.emulator import start_emulator
 from logistics.models import Carrier, CarrierThreshold, Parcel, TrackingEvent
 from logistics.statuses import ParcelStatus
 from tests.factories import CarrierFactory, OrderFactory, ParcelFactory
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import SERVICE_TEST, wait_for
 from tickets.models import Ticket, TicketKind
 
-pytestmark = pytest.mark.services
+pytestmark = SERVICE_TEST
 
 REPLAY_DAYS = 20
 REPLAY_SECONDS = 15  # the emulated clock catches up with real time after this long
@@ -38,7 +38,7 @@ def emulator():
 
 
 @pytest.fixture
-def demo_carrier(transactional_db) -> Carrier:
+def demo_carrier(db) -> Carrier:
     return CarrierFactory(
         code="demo", adapter=Carrier.Adapter.DEMO, max_batch=40, requests_per_minute=6000, stall_days=1, lost_days=2,
     )

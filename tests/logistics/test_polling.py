@@ -151,3 +151,27 @@ def test_bad_credentials_pause_the_carrier_without_stopping_parcels(fake, demo):
     parcel.refresh_from_db()
     assert demo.paused_until is not None
     assert parcel.polling_stopped_reason == ""
+
+
+def test_poll_now_polls_at_once_even_after_polling_stopped(fake, demo, django_capture_on_commit_callbacks):
+    from logistics.polling import parcels_poll_now
+
+    later = ParcelFactory(carrier=demo, next_poll_at=timezone.now() + dt.timedelta(hours=3))
+    stopped = ParcelFactory(carrier=demo, next_poll_at=None, polling_stopped_reason="carrier refused")
+    finished = ParcelFactory(carrier=demo, status=ParcelStatus.DELIVERED, next_poll_at=None)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        sent = parcels_poll_now(parcel_ids=[later.id, stopped.id, finished.id])
+    assert sent == 2 and len(callbacks) == 1  # one batch, sent only on commit
+    assert sorted(sum(fake.calls, [])) == sorted([later.tracking_number, stopped.tracking_number])
+    stopped.refresh_from_db()
+    assert stopped.status == ParcelStatus.IN_TRANSIT and stopped.polling_stopped_reason == ""
+
+
+def test_admin_poll_now_action(fake, demo, client, superuser, django_capture_on_commit_callbacks):
+    parcel = ParcelFactory(carrier=demo, next_poll_at=timezone.now() + dt.timedelta(hours=3))
+    client.force_login(superuser)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/logistics/parcel/", {"action": "poll_now", "_selected_action": [parcel.id]}, follow=True)
+    assert "1 parcel(s) sent to their carriers." in response.content.decode()
+    parcel.refresh_from_db()
+    assert parcel.status == ParcelStatus.IN_TRANSIT

@@ -104,7 +104,7 @@ def test_cases_have_a_created_event_and_a_past_timeline(seeded, db):
     assert Message.objects.filter(visibility=Message.Visibility.INTERNAL).exists()
 
 
-def test_it_prints_the_counts_and_the_logins(seeded):
+def test_it_prints_the_counts_and_the_logins(seeded, db):
     assert "cases" in seeded
     for login in LOGINS:
         assert login.username in seeded
