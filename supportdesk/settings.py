@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,6 +126,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]  # vendored front-end assets (Bootstrap 5): nothing from a CDN
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
@@ -201,6 +203,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
     },
 }
+
+# --- Evidence uploads (DESIGN §9) ---
+EVIDENCE_MAX_FILE_BYTES = env_int("EVIDENCE_MAX_FILE_BYTES", 10 * 1024 * 1024, minimum=1024)
+EVIDENCE_MAX_FILES_PER_MESSAGE = env_int("EVIDENCE_MAX_FILES_PER_MESSAGE", 6, minimum=1)
+EVIDENCE_MAX_BYTES_PER_CASE = env_int("EVIDENCE_MAX_BYTES_PER_CASE", 50 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # non-file form fields; files stream to disk past FILE_UPLOAD_MAX_MEMORY_SIZE
 
 # --- Tracking ---
 POLL_TICK_SECONDS = env_int("POLL_TICK_SECONDS", 10, minimum=1)

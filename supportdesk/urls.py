@@ -13,4 +13,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("logistics.urls")),
+    path("", include("tickets.portal.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -24,6 +24,15 @@ def agent(shop):
 
 
 @pytest.fixture
+def desk_agent(agent):
+    """The agent, in the "agents" group (created by a migration), as the admin sees them."""
+    from django.contrib.auth.models import Group
+
+    agent.groups.add(Group.objects.get(name="agents"))
+    return agent
+
+
+@pytest.fixture
 def other_agent(other_shop):
     return ShopMembershipFactory(
         shop=other_shop, user=UserFactory(username="other_agent", is_staff=True), role=ShopMembership.Role.AGENT

@@ -25,12 +25,6 @@ def change_url(parcel: Parcel) -> str:
 
 
 @pytest.fixture
-def desk_agent(agent):
-    agent.groups.add(Group.objects.get(name="agents"))
-    return agent
-
-
-@pytest.fixture
 def shop_staff(shop):
     user = UserFactory(username="seller", is_staff=True)
     ShopMembershipFactory(shop=shop, user=user, role=ShopMembership.Role.STAFF)

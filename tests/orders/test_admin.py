@@ -76,12 +76,6 @@ def test_read_only_models_are_exactly_those_without_an_add_page(rf, superuser):
     assert not admin.site._registry[Message].has_change_permission(request)  # a sent message is the record
 
 
-@pytest.fixture
-def desk_agent(agent):
-    agent.groups.add(Group.objects.get(name="agents"))
-    return agent
-
-
 def test_agent_sees_only_own_shop_orders(client, desk_agent, shop, other_shop):
     mine, theirs = OrderFactory(shop=shop), OrderFactory(shop=other_shop)
     login(client, desk_agent)

@@ -54,12 +54,6 @@ def run_action(client, action: str, tickets, **extra):
 
 
 @pytest.fixture
-def desk_agent(agent):
-    agent.groups.add(Group.objects.get(name="agents"))
-    return agent
-
-
-@pytest.fixture
 def supervisor(shop):
     user = UserFactory(username="supervisor", is_staff=True)
     ShopMembershipFactory(shop=shop, user=user, role=ShopMembership.Role.AGENT)
