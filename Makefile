@@ -23,7 +23,7 @@ run: venv
 	@echo ""
 	@echo "  supportdesk:  http://127.0.0.1:8000/          (sign in)"
 	@echo "  agents' desk: http://127.0.0.1:8000/admin/"
-	@echo "  carrier emulator: http://127.0.0.1:8765/emulator/health (demo parcels replay two weeks in ~10 minutes)"
+	@echo "  carrier emulator: http://127.0.0.1:8765/emulator/health (it replays the demo parcels' last two weeks in ~45 s, then runs in real time)"
 	@echo "  Ctrl-C stops the web server, the worker, beat and the emulator."
 	@echo ""
 	$(BIN)/honcho --procfile Procfile.dev start
