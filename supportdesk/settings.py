@@ -89,8 +89,10 @@ def _database(url: str) -> dict[str, Any]:
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"DATABASE_URL names no known database scheme; got {url!r}")
     if config["ENGINE"].endswith("sqlite3"):
-        # SQLite serialises writers; wait for the lock instead of failing while the worker writes.
-        config["OPTIONS"] = {"timeout": 20}
+        # SQLite serialises writers. IMMEDIATE takes the write lock when a transaction starts, so a
+        # busy database makes it wait (timeout) instead of failing mid-transaction with "locked";
+        # WAL lets the web server read while the worker writes.
+        config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}
     return config
 
 
@@ -115,7 +117,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("zh-hans", "简体中文")]

@@ -63,8 +63,8 @@ CARRIERS = [
                 1, 180, 7, 30, ("russian_post_14", "s10")),
     CarrierSpec("ozon-logistics", "Ozon Логистика", "manual", "https://www.ozon.ru/my/orderlist?posting={number}",
                 1, 60, 3, 10, ("ozon_posting",)),
-    # The emulated carrier: polled every minute and quick to stall, so the demo shows movement at once.
-    CarrierSpec("demo", "Demo Express (emulator)", "demo", "https://t.17track.net/en#nums={number}", 40, 1, 1, 2, ("generic",)),
+    # The emulated carrier, polled every minute; make run replays its parcels' last two weeks first.
+    CarrierSpec("demo", "Demo Express (emulator)", "demo", "https://t.17track.net/en#nums={number}", 40, 1, 3, 7, ("generic",)),
 ]
 
 # (shop, scheme, carrier, route, weight): how each shop ships. Routes: cn = cross-border from China,
