@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from tickets.portal import files
+
+urlpatterns: list[URLPattern] = [
+    path("<int:attachment_id>/", files.attachment_download, name="attachment"),
+]
