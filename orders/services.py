@@ -55,6 +55,19 @@ def buyer_create(
     return user
 
 
+@transaction.atomic
+def buyer_update_profile(*, user: AuthUser, first_name: str, last_name: str, email: str, language: str, phone: str) -> AuthUser:
+    """Save what a buyer may change about themselves; creates the buyer profile if the user has none."""
+    user.first_name, user.last_name, user.email = first_name, last_name, email
+    user.full_clean(validate_unique=False, validate_constraints=False)
+    user.save(update_fields=["first_name", "last_name", "email"])
+    profile, _created = BuyerProfile.objects.get_or_create(user=user)
+    profile.language, profile.phone = language, phone
+    profile.full_clean()
+    profile.save(update_fields=["language", "phone"])
+    return user
+
+
 def shop_add_member(*, shop: Shop, user: AuthUser, role: str) -> ShopMembership:
     """Let `user` work for `shop` as staff or agent. Idempotent: updates the role if already a member."""
     membership, _created = ShopMembership.objects.update_or_create(shop=shop, user=user, defaults={"role": role})

@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
+
+from tickets.portal.accounts import SignInView
 
 admin.site.site_header = "supportdesk"
 admin.site.site_title = "supportdesk"
@@ -9,8 +10,8 @@ admin.site.index_title = "Cases, orders and parcels"
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", SignInView.as_view(), name="login"),  # throttled; shadows the include's login
+    path("accounts/", include("django.contrib.auth.urls")),  # logout, password_reset, password_change, ...
     path("admin/", admin.site.urls),
     path("", include("logistics.urls")),
     path("", include("tickets.portal.urls")),
