@@ -225,3 +225,21 @@ def tickets_record_sla_breaches(*, now: dt.datetime | None = None) -> int:
         rows = [TicketEvent(ticket_id=ticket_id, kind=Kind.SLA_BREACHED, new_value=target, created_at=now) for ticket_id in pending]
         recorded += len(TicketEvent.objects.bulk_create(rows, ignore_conflicts=True))
     return recorded
+
+
+@transaction.atomic
+def ticket_buyer_reply(*, ticket: Ticket, body: str, acting_user: User) -> Message:
+    """The buyer answers on their own case: a public message, and a case that waited on them goes back to open.
+
+    Raises ValidationError if `acting_user` is not the case's buyer, the body is empty, or the case is
+    resolved or closed (reopening is a separate step).
+    """
+    if acting_user.pk != ticket.buyer_id:
+        raise ValidationError(_("Only the buyer of a case can reply here."))
+    ticket.refresh_from_db(fields=["status"])  # judge the status as it is now, not as the page showed it
+    if ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        raise ValidationError(_("This case is already settled; it no longer takes replies."))
+    message = message_create(ticket=ticket, author=acting_user, body=body, visibility=Message.Visibility.PUBLIC)
+    if ticket.status == TicketStatus.WAITING_ON_BUYER:
+        ticket_change_status(ticket=ticket, status=TicketStatus.OPEN, acting_user=acting_user)  # writes the event
+    return message

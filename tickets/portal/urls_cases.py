@@ -1,3 +1,10 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from tickets.portal import cases
+
+urlpatterns: list[URLPattern] = [
+    path("", cases.case_list, name="case-list"),
+    path("new/", cases.case_create, name="case-create"),
+    path("<int:pk>/", cases.case_detail, name="case-detail"),
+    path("<int:pk>/reply/", cases.case_reply, name="case-reply"),
+]
