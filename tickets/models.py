@@ -107,6 +107,9 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("The buyer's rating of the resolution, 1–5."))
+    rating_comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -118,6 +121,7 @@ class Ticket(models.Model):
             models.CheckConstraint(condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"),
             models.CheckConstraint(condition=Q(priority__in=TicketPriority.values), name="ticket_priority_valid"),
             models.CheckConstraint(condition=Q(channel__in=TicketChannel.values), name="ticket_channel_valid"),
+            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="ticket_rating_1_to_5"),
         ]
         indexes = [
             models.Index(fields=["shop", "status", "-created_at"], name="ticket_shop_status_idx"),
@@ -204,6 +208,7 @@ class TicketEventKind(models.TextChoices):
     CLAIM_CREATED = "claim_created", _("Claim created")
     CLAIM_STATUS_CHANGED = "claim_status_changed", _("Claim status changed")
     SLA_BREACHED = "sla_breached", _("SLA breached")
+    RATED = "rated", _("Rated by the buyer")
     ANOMALY_LINKED = "anomaly_linked", _("Detected problem linked")
     ANOMALY_RESOLVED = "anomaly_resolved", _("Detected problem cleared")
 
@@ -305,3 +310,43 @@ class Claim(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.CLAIM_TRANSITIONS.get(self.status, frozenset())
+
+
+class NotificationKind(models.TextChoices):
+    AGENT_REPLIED = "agent_replied", _("Support replied")
+    STATUS_CHANGED = "status_changed", _("Case status changed")
+    DELAY_DETECTED = "delay_detected", _("Delay detected")
+    LOSS_SUSPECTED = "loss_suspected", _("Parcel may be lost")
+    TRACKING_NUMBER_CHANGED = "tracking_number_changed", _("Tracking number changed")
+
+
+class Notification(models.Model):
+    """Something a user is told: listed in the portal and, once, sent by e-mail in their language."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    tracking_change = models.ForeignKey(
+        "logistics.TrackingNumberChange", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    url = models.CharField(max_length=300, blank=True, help_text=_("Path in the portal this notification points to."))
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+            # a tracking-number change is announced to each user once, however often the scan runs
+            models.UniqueConstraint(fields=["user", "tracking_change"], name="notification_once_per_tracking_change"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_inbox_idx"),
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"
