@@ -6,4 +6,5 @@ urlpatterns = [
     path("orders/", include("tickets.portal.urls_orders")),
     path("cases/", include("tickets.portal.urls_cases")),
     path("files/", include("tickets.portal.urls_files")),
+    path("notifications/", include("tickets.portal.urls_notifications")),
 ]
