@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tickets.notifications.unread_notifications",
             ],
         },
     },
@@ -206,6 +207,10 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-record-sla-breaches": {
         "task": "tickets.tasks.tickets_record_sla_breaches_task",
         "schedule": crontab(minute="*"),
+    },
+    "tickets-notify-tracking-number-changes": {
+        "task": "tickets.tasks.tickets_notify_tracking_number_changes_task",
+        "schedule": 60.0,
     },
 }
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from logistics.models import AnomalyKind, Parcel, ParcelAnomaly
 from logistics.selectors import parcel_timeline
 from tickets.models import EvidenceKind, Message, Ticket, TicketAnomaly, TicketEvent, TicketKind, TicketPriority, TicketStatus
+from tickets.notifications import notify_case_opened
 from tickets.services import attachment_add, message_create, ticket_create
 
 BATCH = 500
@@ -89,6 +90,7 @@ def _open_case(anomaly: ParcelAnomaly) -> Ticket:
         message=note, upload=ContentFile(timeline_csv(parcel), name="timeline.csv"), original_name=f"timeline-{parcel.tracking_number}.csv",
         content_type="text/csv", evidence_kind=EvidenceKind.TRACKING_TIMELINE, acting_user=None,
     )
+    notify_case_opened(ticket=ticket, anomaly_kind=anomaly.kind)  # only a case opened here, not one linked
     return ticket
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from celery import shared_task
 
 
@@ -20,3 +22,25 @@ def tickets_open_anomaly_cases_task() -> int:
     opened = tickets_open_anomaly_cases()
     tickets_note_resolved_anomalies()
     return opened
+
+
+# Transient only: SMTPException and socket errors are OSErrors; a bad template is a bug, not retried.
+@shared_task(
+    acks_late=True, autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=60, retry_jitter=True, max_retries=5,
+)
+def notification_email_task(notification_id: int) -> bool:
+    from tickets.models import Notification
+    from tickets.notifications import notification_send_email
+
+    related = ("user__buyer_profile", "ticket__shop", "tracking_change__parcel__order__shop")
+    notification = Notification.objects.select_related(*related).filter(id=notification_id).first()
+    if notification is None:
+        return False  # deleted since (e.g. the case was removed): nothing to say
+    return notification_send_email(notification=notification)
+
+
+@shared_task(acks_late=True)
+def tickets_notify_tracking_number_changes_task() -> int:
+    from tickets.notifications import tickets_notify_tracking_number_changes
+
+    return tickets_notify_tracking_number_changes()
