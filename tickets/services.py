@@ -30,6 +30,7 @@ from tickets.models import (
     TicketPriority,
     TicketStatus,
 )
+from tickets.notifications import notify_agent_reply, notify_status_changed
 from tickets.sla import sla_due_times
 
 Kind = TicketEvent.Kind
@@ -108,6 +109,7 @@ def ticket_change_status(*, ticket: Ticket, status: str, acting_user: User | Non
         return ticket  # someone else moved it first: their change stands
     _event(ticket, Kind.STATUS_CHANGED, acting_user, old, status)
     ticket.refresh_from_db()
+    notify_status_changed(ticket=ticket, old=old, acting_user=acting_user)
     return ticket
 
 
@@ -155,6 +157,7 @@ def message_create(
     message = Message.objects.create(ticket=ticket, author=author, body=body, visibility=visibility, created_at=now)
     public = visibility == Message.Visibility.PUBLIC
     _event(ticket, Kind.REPLIED if public else Kind.NOTE_ADDED, author, new=message.pk)
+    notify_agent_reply(message=message)
     if public and not is_buyer and ticket.first_responded_at is None:
         Ticket.objects.filter(id=ticket.id, first_responded_at__isnull=True).update(first_responded_at=now)
         ticket.first_responded_at = now
@@ -243,3 +246,64 @@ def ticket_buyer_reply(*, ticket: Ticket, body: str, acting_user: User) -> Messa
     if ticket.status == TicketStatus.WAITING_ON_BUYER:
         ticket_change_status(ticket=ticket, status=TicketStatus.OPEN, acting_user=acting_user)  # writes the event
     return message
+
+
+# --- the buyer's follow-ups on a settled case: reopening and rating (DESIGN §4) ---
+
+_SETTLED = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+RATING_CHANGE_WINDOW = dt.timedelta(days=7)
+
+
+@transaction.atomic
+def ticket_buyer_reopen(*, ticket: Ticket, reason: str, acting_user: User) -> Ticket:
+    """The buyer reopens their settled case: it goes back to open and the reason becomes a public message.
+
+    Allowed from resolved, and from closed while the order's after-sales window is open (ticket_change_status
+    enforces the window). Raises ValidationError, writing nothing, if `acting_user` is not the buyer, the
+    reason is empty, the case is not resolved or closed, or the window has ended.
+    """
+    if acting_user.pk != ticket.buyer_id:
+        raise ValidationError(_("Only the buyer of a case can reopen it."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Tell us what is still wrong.")})
+    ticket.refresh_from_db(fields=["status"])  # judge the status as it is now, not as the page showed it
+    if ticket.status not in _SETTLED:
+        raise ValidationError(_("This case is still open; reply to it instead."))
+    ticket = ticket_change_status(ticket=ticket, status=TicketStatus.OPEN, acting_user=acting_user)
+    if not ticket.is_open:  # an agent moved it at the same moment (e.g. resolved → closed): theirs stands
+        raise ValidationError(_("This case changed while you were writing; please look at it again."))
+    message_create(ticket=ticket, author=acting_user, body=reason, visibility=Message.Visibility.PUBLIC)
+    return ticket
+
+
+@transaction.atomic
+def ticket_rate(*, ticket: Ticket, rating: int, comment: str, acting_user: User) -> Ticket:
+    """The buyer rates how their resolved or closed case was handled: 1–5 and an optional comment.
+
+    The rating may be changed for RATING_CHANGE_WINDOW after it was first given (`rated_at` keeps that first
+    time). Every change records a RATED event with the old and new rating; resubmitting the same rating and
+    comment does nothing. Raises ValidationError if `acting_user` is not the buyer, the rating is not 1–5,
+    the case is not resolved or closed, or the change window has passed.
+    """
+    if acting_user.pk != ticket.buyer_id:
+        raise ValidationError(_("Only the buyer of a case can rate it."))
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("Choose a rating from 1 to 5.")})
+    ticket.refresh_from_db(fields=["status", "rating", "rating_comment", "rated_at"])
+    if ticket.status not in _SETTLED:
+        raise ValidationError(_("You can rate a case once it is resolved or closed."))
+    now = timezone.now()
+    if ticket.rated_at is not None and now > ticket.rated_at + RATING_CHANGE_WINDOW:
+        raise ValidationError(
+            _("A rating can be changed for %(days)d days after it was given; this one can no longer be changed.")
+            % {"days": RATING_CHANGE_WINDOW.days}
+        )
+    old, comment = ticket.rating, comment.strip()
+    if (old, ticket.rating_comment) == (rating, comment):
+        return ticket
+    current = Ticket.objects.filter(id=ticket.id, status__in=_SETTLED, rating=old, rated_at=ticket.rated_at)
+    if current.update(rating=rating, rating_comment=comment, rated_at=ticket.rated_at or now, updated_at=now) != 1:
+        raise ValidationError(_("This case changed while you were rating it; please look at it again."))
+    _event(ticket, Kind.RATED, acting_user, "" if old is None else old, rating)
+    ticket.refresh_from_db(fields=["rating", "rating_comment", "rated_at", "updated_at"])
+    return ticket

@@ -1,19 +1,26 @@
-"""Buyer-facing read queries for cases: the buyer's list, duplicates, the thread and the evidence checklist."""
+"""Buyer-facing read queries for cases: the buyer's list, duplicates, the thread, the evidence checklist,
+the new-case quota, and what a settled case still allows (reopening, rating)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models import Parcel
 from orders.models import Order
-from tickets.models import OPEN_STATUSES, Attachment, EvidenceKind, Message, Ticket, TicketStatus
+from tickets.models import OPEN_STATUSES, Attachment, EvidenceKind, Message, Ticket, TicketChannel, TicketStatus
 from tickets.selectors import messages_visible_to
+from tickets.services import RATING_CHANGE_WINDOW
+
+CASE_QUOTA_PERIOD = dt.timedelta(hours=1)
 
 # What the buyer is waiting for, in plain words (the status names are agents' vocabulary).
 WAITING_FOR: dict[str, Promise] = {
@@ -84,3 +91,62 @@ def evidence_checklist(ticket: Ticket, thread: list[ThreadEntry]) -> list[Eviden
     """What the kind of case needs (REQUIRED_EVIDENCE) and whether the public thread already holds it."""
     present = {attachment.evidence_kind for entry in thread for attachment in entry.attachments}
     return [EvidenceItem(str(EvidenceKind(kind).label), kind in present) for kind in ticket.required_evidence]
+
+
+def new_case_wait(buyer_id: int, *, now: dt.datetime | None = None) -> dt.timedelta | None:
+    """None while the buyer may open another portal case; otherwise how long until they may.
+
+    At most PORTAL_MAX_CASES_PER_HOUR (default 5) portal cases per buyer in any hour, counted from the database.
+    """
+    now = now or timezone.now()
+    limit = int(getattr(settings, "PORTAL_MAX_CASES_PER_HOUR", 5))
+    if limit <= 0:
+        return CASE_QUOTA_PERIOD
+    recent = Ticket.objects.filter(buyer_id=buyer_id, channel=TicketChannel.PORTAL, created_at__gte=now - CASE_QUOTA_PERIOD)
+    newest = list(recent.order_by("-created_at").values_list("created_at", flat=True)[:limit])
+    if len(newest) < limit:
+        return None
+    return newest[-1] + CASE_QUOTA_PERIOD - now  # the limit-th newest case leaves the hour first
+
+
+@dataclass(frozen=True)
+class ReopenOption:
+    allowed: bool
+    deadline: dt.datetime | None  # end of the order's after-sales window, when it has a delivery date
+
+
+def reopen_option(ticket: Ticket, *, now: dt.datetime | None = None) -> ReopenOption | None:
+    """Whether the buyer may reopen the case (DESIGN §4); None while it is not settled."""
+    if ticket.status == TicketStatus.RESOLVED:
+        return ReopenOption(allowed=True, deadline=None)
+    if ticket.status != TicketStatus.CLOSED:
+        return None
+    order = ticket.order
+    if order is None:
+        return ReopenOption(allowed=True, deadline=None)
+    # Order.after_sales_open decides; the deadline is only computed here to tell the buyer the date.
+    deadline = order.delivered_at + dt.timedelta(days=order.shop.after_sales_days) if order.delivered_at else None
+    return ReopenOption(allowed=order.after_sales_open(now), deadline=deadline)
+
+
+@dataclass(frozen=True)
+class RatingState:
+    rating: int | None
+    comment: str
+    stars: str
+    can_change: bool
+    change_until: dt.datetime | None  # None while there is no rating yet
+
+
+def rating_state(ticket: Ticket, *, now: dt.datetime | None = None) -> RatingState | None:
+    """The buyer's rating of a settled case and whether they may still give or change it; None while not settled."""
+    if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        return None
+    if ticket.rated_at is None:
+        return RatingState(rating=None, comment="", stars="", can_change=True, change_until=None)
+    until = ticket.rated_at + RATING_CHANGE_WINDOW
+    stars = "★" * (ticket.rating or 0) + "☆" * (5 - (ticket.rating or 0))
+    can_change = (now or timezone.now()) <= until
+    return RatingState(
+        rating=ticket.rating, comment=ticket.rating_comment, stars=stars, can_change=can_change, change_until=until
+    )

@@ -1,4 +1,5 @@
-"""Buyer portal: the buyer's own cases. List them, open one per kind of problem, read and reply.
+"""Buyer portal: the buyer's own cases. List them, open one per kind of problem, read and reply; once
+settled, reopen (within the after-sales window) or rate them.
 
 Every object comes through the access functions, and on top of that must be the signed-in user's
 own as a buyer (an agent who also shops here sees only their purchases). Writes go through services.
@@ -28,9 +29,18 @@ from orders.models import Order
 from tickets.access import get_ticket_for_user
 from tickets.evidence import evidence_attach, evidence_check_case_budget
 from tickets.models import Message, Ticket, TicketChannel, TicketKind
-from tickets.portal.case_selectors import buyer_cases, buyer_thread, evidence_checklist, open_case_for, waiting_for
+from tickets.portal.case_selectors import (
+    buyer_cases,
+    buyer_thread,
+    evidence_checklist,
+    open_case_for,
+    rating_state,
+    reopen_option,
+    waiting_for,
+)
+from tickets.portal.forms_case_followup import RatingForm, ReopenForm
 from tickets.portal.forms_cases import CASE_FORMS, KIND_HELP, CaseForm, ReplyForm
-from tickets.services import ticket_buyer_reply, ticket_create
+from tickets.services import ticket_buyer_reopen, ticket_buyer_reply, ticket_create, ticket_rate
 
 PAGE_SIZE = 20
 
@@ -104,12 +114,22 @@ def _reply(ticket: Ticket, form: ReplyForm, buyer: User) -> Message:
     return message
 
 
-def _detail_page(request: HttpRequest, ticket: Ticket, form: ReplyForm) -> HttpResponse:
+def _detail_page(
+    request: HttpRequest, ticket: Ticket, *, form: ReplyForm | None = None,
+    reopen_form: ReopenForm | None = None, rating_form: RatingForm | None = None,
+) -> HttpResponse:
+    """The case page; a form passed in (bound, with its errors) replaces the empty one."""
     thread = buyer_thread(_buyer(request), ticket)
     context = {
-        "ticket": ticket, "waiting": waiting_for(ticket), "thread": thread, "form": form,
+        "ticket": ticket, "waiting": waiting_for(ticket), "thread": thread, "form": form or ReplyForm(ticket=ticket),
         "checklist": evidence_checklist(ticket, thread),
     }
+    if not ticket.is_open:  # settled: what the buyer may still do instead of replying
+        current_rating = {"rating": ticket.rating, "comment": ticket.rating_comment}
+        context.update(
+            reopen=reopen_option(ticket), reopen_form=reopen_form or ReopenForm(),
+            rating=rating_state(ticket), rating_form=rating_form or RatingForm(initial=current_rating),
+        )
     return render(request, "portal/cases/detail.html", context)
 
 
@@ -153,7 +173,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _own_case(request, pk)
-    return _detail_page(request, ticket, ReplyForm(ticket=ticket))
+    return _detail_page(request, ticket)
 
 
 @login_required
@@ -172,4 +192,43 @@ def case_reply(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your reply was sent."))
             return redirect("portal:case-detail", ticket.pk)
-    return _detail_page(request, ticket, form)
+    return _detail_page(request, ticket, form=form)
+
+
+@login_required
+@require_POST
+def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _own_case(request, pk)
+    if ticket.is_open:
+        messages.info(request, _("This case is already open; add to it with a reply."))
+        return redirect("portal:case-detail", ticket.pk)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket_buyer_reopen(ticket=ticket, reason=form.cleaned_data["reason"], acting_user=_buyer(request))
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, _("Your case is open again. An agent will pick it up."))
+            return redirect("portal:case-detail", ticket.pk)
+    return _detail_page(request, ticket, reopen_form=form)
+
+
+@login_required
+@require_POST
+def case_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _own_case(request, pk)
+    if ticket.is_open:
+        messages.error(request, _("You can rate a case once it is resolved or closed."))
+        return redirect("portal:case-detail", ticket.pk)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket_rate(ticket=ticket, rating=data["rating"], comment=data["comment"], acting_user=_buyer(request))
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+        else:
+            messages.success(request, _("Thank you for rating how we handled your case."))
+            return redirect("portal:case-detail", ticket.pk)
+    return _detail_page(request, ticket, rating_form=form)

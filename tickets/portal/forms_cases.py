@@ -7,6 +7,7 @@ creates nothing.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from django import forms
@@ -14,11 +15,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from logistics.models import Parcel
 from orders.models import Order
 from tickets.evidence import CleanEvidence, EvidenceFilesField, evidence_check_case_budget
 from tickets.models import EvidenceKind, Ticket, TicketKind
+from tickets.portal.case_selectors import new_case_wait
 
 # One line per kind, shown where the buyer picks what went wrong (seeds 000-004: what each problem needs).
 KIND_HELP: dict[str, Promise] = {
@@ -59,6 +62,7 @@ class CaseForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        self._check_case_quota()
         files = [file for _kind, group in self.evidence() for file in group]
         limit = int(settings.EVIDENCE_MAX_FILES_PER_MESSAGE)
         if len(files) > limit:  # each field checks its own count; together they all go on the first message
@@ -66,6 +70,19 @@ class CaseForm(forms.Form):
         if files:
             evidence_check_case_budget(ticket=None, files=files)  # ValidationError → a form error, nothing stored
         return cleaned
+
+    def _check_case_quota(self) -> None:
+        wait = new_case_wait(self.order.buyer_id)  # the view only builds this form for the order's own buyer
+        if wait is not None:
+            minutes = max(1, math.ceil(wait.total_seconds() / 60))
+            message = ngettext(
+                "You have opened the most cases we accept in one hour. Please try again in %(minutes)d minute, "
+                "or add to one of your open cases.",
+                "You have opened the most cases we accept in one hour. Please try again in %(minutes)d minutes, "
+                "or add to one of your open cases.",
+                minutes,
+            )
+            raise ValidationError(message, code="case_quota", params={"minutes": minutes})
 
     def kind_label(self) -> str:
         return str(TicketKind(self.kind).label)
