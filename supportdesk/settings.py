@@ -221,6 +221,8 @@ EVIDENCE_MAX_BYTES_PER_CASE = env_int("EVIDENCE_MAX_BYTES_PER_CASE", 50 * 1024 *
 EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 40_000_000, minimum=1_000_000)  # decompression-bomb guard
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # non-file form fields; files stream to disk past FILE_UPLOAD_MAX_MEMORY_SIZE
 
+PORTAL_MAX_CASES_PER_HOUR = env_int("PORTAL_MAX_CASES_PER_HOUR", 5, minimum=1)
+
 # --- Tracking ---
 POLL_TICK_SECONDS = env_int("POLL_TICK_SECONDS", 10, minimum=1)
 # Carriers: the same adapters talk to the real service, the emulator or a test server.
