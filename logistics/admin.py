@@ -14,7 +14,7 @@ from django.forms import BaseModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from logistics.models import Carrier, Parcel, TrackingEvent, TrackingNumberChange
+from logistics.models import Carrier, CarrierThreshold, Parcel, ParcelAnomaly, TrackingEvent, TrackingNumberChange
 from logistics.polling import parcels_poll_now
 from logistics.selectors import parcels_visible_to
 from logistics.services import parcel_create
@@ -124,3 +124,22 @@ class TrackingNumberChangeAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
     list_display = ("parcel", "old_carrier", "old_number", "new_carrier", "new_number", "changed_by", "changed_at")
     list_select_related = ("parcel", "old_carrier", "new_carrier", "changed_by")
     search_fields = ("=old_number", "=new_number", "=parcel__tracking_number")
+
+
+@admin.register(CarrierThreshold)
+class CarrierThresholdAdmin(SupportdeskAdmin):
+    """A shop's own stall / suspected-loss thresholds for a carrier (supervisors edit these)."""
+
+    list_display = ("shop", "carrier", "stall_days", "lost_days")
+    list_filter = ("carrier", member_shop_filter("shop_id"))
+    list_select_related = ("shop", "carrier")
+
+
+@admin.register(ParcelAnomaly)
+class ParcelAnomalyAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
+    shop_lookup = "parcel__order__shop_id"
+    list_display = ("parcel", "kind", "detected_at", "resolved_at")
+    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    list_select_related = ("parcel",)
+    search_fields = ("=parcel__tracking_number",)
+    date_hierarchy = "detected_at"

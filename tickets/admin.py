@@ -26,7 +26,7 @@ from orders.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline, SupportdeskA
 from orders.models import ShopMembership
 from orders.selectors import shop_ids_for_user
 from tickets import services
-from tickets.models import Attachment, Claim, Message, Ticket, TicketEvent, TicketStatus
+from tickets.models import Attachment, Claim, Message, Notification, Ticket, TicketAnomaly, TicketEvent, TicketStatus
 from tickets.selectors import attachments_visible_to, claims_visible_to, tickets_visible_to
 
 User = get_user_model()
@@ -391,3 +391,24 @@ class ClaimAdmin(SupportdeskAdmin):
             services.claim_change_status(claim=stored, status=status, acting_user=staff_user(request))
         except ValidationError as error:
             self.refuse(request, gettext("status"), error)
+
+
+@admin.register(TicketAnomaly)
+class TicketAnomalyAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
+    """Which detected anomaly each system-opened (or linked) case handles."""
+
+    shop_lookup = "ticket__shop_id"
+    list_display = ("anomaly", "ticket", "linked_at", "resolution_noted_at")
+    list_select_related = ("anomaly", "anomaly__parcel", "ticket")
+    search_fields = ("=ticket__reference", "=anomaly__parcel__tracking_number")
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
+    """What buyers were told and whether the e-mail went out: for answering "I never got a message"."""
+
+    shop_lookup = "ticket__shop_id"
+    list_display = ("user", "kind", "title", "ticket", "created_at", "read_at", "emailed_at")
+    list_filter = ("kind", ("emailed_at", admin.EmptyFieldListFilter), ("read_at", admin.EmptyFieldListFilter))
+    list_select_related = ("user", "ticket")
+    search_fields = ("=user__email", "=ticket__reference")

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from logistics.models import TrackingEvent, TrackingNumberChange
+from logistics.models import CarrierThreshold, ParcelAnomaly, TrackingEvent, TrackingNumberChange
 from orders.models import Order, Shop
 from tests.factories import (
     CarrierFactory,
@@ -22,11 +22,11 @@ from tests.factories import (
     TrackingEventFactory,
     UserFactory,
 )
-from tickets.models import Attachment, Message, TicketEvent
+from tickets.models import Attachment, Message, Notification, TicketAnomaly, TicketEvent
 from tickets.services import ticket_create
 
 # Rows only services and carriers write: the admin shows them and offers no add page.
-READ_ONLY = {TrackingEvent, TrackingNumberChange, Attachment, TicketEvent}
+READ_ONLY = {TrackingEvent, TrackingNumberChange, Attachment, TicketEvent, ParcelAnomaly, TicketAnomaly, Notification}
 
 
 def login(client, user) -> None:
@@ -53,6 +53,10 @@ def one_of_everything(order, agent, superuser):
         size=10,
     )
     ClaimFactory(ticket=ticket, created_by=agent)
+    CarrierThreshold.objects.create(shop=order.shop, carrier=parcel.carrier, stall_days=2, lost_days=5)
+    anomaly = ParcelAnomaly.objects.create(parcel=parcel, kind="delayed")
+    TicketAnomaly.objects.create(ticket=ticket, anomaly=anomaly)
+    Notification.objects.create(user=order.buyer, kind="status_changed", title="Case opened", body="…", ticket=ticket)
     return ticket
 
 
