@@ -9,16 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseModelForm
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from logistics.forms import TrackingNumberChangeForm
 from logistics.models import Carrier, CarrierThreshold, Parcel, ParcelAnomaly, TrackingEvent, TrackingNumberChange
 from logistics.polling import parcels_poll_now
 from logistics.selectors import parcels_visible_to
-from logistics.services import parcel_create
-from orders.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline, SupportdeskAdmin, adopt_saved, member_shop_filter
+from logistics.services import parcel_change_tracking_number, parcel_create
+from orders.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline, SupportdeskAdmin, adopt_saved, member_shop_filter, staff_user
 
 
 @admin.register(Carrier)
@@ -65,7 +71,7 @@ class ParcelAdmin(SupportdeskAdmin):
     autocomplete_fields = ("order",)
     inlines = (TrackingEventInline, TrackingNumberChangeInline)
     actions = ("poll_now",)
-    # Status follows the newest carrier event; a number change needs its history row (no service for it yet).
+    # Status follows the newest carrier event; a number change goes through its own page (history row, new poll).
     readonly_fields = (
         "order", "carrier", "tracking_number", "status", "status_changed_at", "last_event_at", "last_polled_at",
         "polling_stopped_reason", "created_at", "updated_at",
@@ -93,6 +99,48 @@ class ParcelAdmin(SupportdeskAdmin):
             promised_date=data["promised_date"],
         )
         adopt_saved(obj, parcel)
+
+    def get_urls(self) -> list[URLPattern]:
+        change_number = self.admin_site.admin_view(self.change_tracking_number_view)
+        own = [path("<path:object_id>/tracking-number/", change_number, name="logistics_parcel_change_tracking_number")]
+        return own + super().get_urls()  # before the stock "<object_id>/" catch-all
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.user.has_perm("logistics.add_trackingnumberchange"):
+            url = reverse("admin:logistics_parcel_change_tracking_number", args=[quote(object_id)], current_app=self.admin_site.name)
+            extra_context = {**(extra_context or {}), "tracking_number_change_url": url}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def change_tracking_number_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The desk's "change tracking number" page: parcel_change_tracking_number behind a form (seed 002)."""
+        if not request.user.has_perm("logistics.add_trackingnumberchange"):
+            raise PermissionDenied
+        parcel = self.get_object(request, unquote(object_id))  # scoped: another shop's parcel is "not found"
+        if parcel is None:
+            raise Http404(gettext("No such parcel."))
+        form = TrackingNumberChangeForm(request.POST if request.method == "POST" else None, parcel=parcel)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                change = parcel_change_tracking_number(
+                    parcel=parcel, new_number=data["new_number"], new_carrier=data["new_carrier"], reason=data["reason"],
+                    acting_user=staff_user(request),
+                )
+            except ValidationError as error:
+                form.add_service_error(error)
+                parcel.refresh_from_db()  # the service set the refused number on the instance before refusing it
+            else:
+                done = gettext("Tracking number changed from %(old)s to %(new)s; the buyer will be told.")
+                self.message_user(request, done % {"old": change.old_number, "new": change.new_number}, messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:logistics_parcel_change", args=[quote(parcel.pk)]))
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "original": parcel, "form": form,
+            "title": gettext("Change tracking number of %(parcel)s") % {"parcel": parcel.tracking_number},
+            "has_view_permission": self.has_view_permission(request, parcel),
+        }
+        return TemplateResponse(request, "admin/logistics/parcel/change_tracking_number.html", context)
 
     @admin.action(description=_("Ask the carrier now"))
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:

@@ -49,6 +49,11 @@ class Shop(models.Model):
     time_zone = models.CharField(max_length=64, default="Europe/Moscow", validators=[validate_time_zone])
     default_language = models.CharField(max_length=7, choices=Language.choices, default=Language.RUSSIAN)
     after_sales_days = models.PositiveSmallIntegerField(default=14, help_text=_("Days after delivery a case may be reopened."))
+    claim_approval_threshold = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("5000.00"), validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("In the shop's currency (the one its claims are filed in): approving or paying a claim above "
+                    "this amount needs a supervisor (the approve-claim permission)."),
+    )
     members: models.ManyToManyField[AbstractBaseUser, ShopMembership] = models.ManyToManyField(settings.AUTH_USER_MODEL, through="ShopMembership", related_name="shops")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -57,6 +62,7 @@ class Shop(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(marketplace__in=Marketplace.values), name="shop_marketplace_valid"),
             models.CheckConstraint(condition=Q(default_language__in=Language.values), name="shop_language_valid"),
+            models.CheckConstraint(condition=Q(claim_approval_threshold__gte=0), name="shop_claim_threshold_not_negative"),
         ]
 
     def __str__(self) -> str:

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from logistics.models import AnomalyKind, TrackingNumberChange
 from orders.models import Shop
-from tickets.models import Message, Notification, NotificationKind, Ticket, TicketStatus
+from tickets.models import OPEN_STATUSES, Message, Notification, NotificationKind, Ticket, TicketEvent, TicketStatus
 from tickets.tasks import notification_email_task
 
 TRACKING_SCAN_DAYS = 7
@@ -144,14 +144,49 @@ def _notify_tracking_change(change: TrackingNumberChange) -> bool:
                 user=order.buyer, kind=NotificationKind.TRACKING_NUMBER_CHANGED, title=title, body=body,
                 url=reverse("portal:order-detail", args=[order.pk]), tracking_change=change,
             )
+            # Only reached when the notification row is new, and rolled back with it: one message per change.
+            _post_tracking_change_to_open_cases(change)
     except IntegrityError:
         return False  # a concurrent scan announced it first
     return True
 
 
+def _post_tracking_change_to_open_cases(change: TrackingNumberChange) -> int:
+    """Add one public system message about `change` to each open case of its parcel; returns how many.
+
+    Written here rather than through message_create: a message from supportdesk itself is not a
+    support reply, so it must not stop the first-response clock or notify the buyer a second time.
+    """
+    order = change.parcel.order
+    cases = list(Ticket.objects.filter(parcel_id=change.parcel_id, status__in=OPEN_STATUSES).order_by("id"))
+    if not cases:
+        return 0
+    link = change.new_carrier.tracking_url(change.new_number) or (
+        settings.SITE_URL.rstrip("/") + reverse("portal:order-detail", args=[order.pk])
+    )
+    values = {
+        "old": change.old_number, "old_carrier": change.old_carrier.name, "new": change.new_number,
+        "new_carrier": change.new_carrier.name, "reason": change.reason.rstrip("."), "link": link,
+    }
+    with translation.override(recipient_language(order.buyer, order.shop)):
+        body = _("The tracking number of your parcel changed from %(old)s (%(old_carrier)s) to %(new)s (%(new_carrier)s): "
+                 "%(reason)s. Track it here: %(link)s") % values
+    now = timezone.now()
+    messages = Message.objects.bulk_create(
+        Message(ticket=case, author=None, visibility=Message.Visibility.PUBLIC, body=body, created_at=now) for case in cases
+    )
+    TicketEvent.objects.bulk_create(
+        TicketEvent(ticket=case, kind=TicketEvent.Kind.REPLIED, actor=None, new_value=str(message.pk), created_at=now)
+        for case, message in zip(cases, messages, strict=True)
+    )
+    return len(messages)
+
+
 def tickets_notify_tracking_number_changes(*, now: dt.datetime | None = None, limit: int = TRACKING_SCAN_BATCH) -> int:
     """Announce each recent tracking-number change to the order's buyer once. Idempotent; returns how many it announced.
 
+    With the announcement, each open case of the parcel gets one public system message about the change
+    (same transaction, so once per change however often or concurrently the scan runs).
     Changes the buyer made themselves are not announced to them.
     """
     since = (now or timezone.now()) - dt.timedelta(days=TRACKING_SCAN_DAYS)

@@ -198,11 +198,20 @@ def claim_create(
 def claim_change_status(*, claim: Claim, status: str, acting_user: User) -> Claim:
     """Move a claim along draft → submitted → under_review → approved | rejected → paid.
 
-    Raises ValidationError for any other move; a concurrent change wins and this one does nothing.
+    Approving or paying a claim above its shop's claim_approval_threshold needs tickets.approve_claim
+    (supervisors); at or below it any agent may. Raises ValidationError for any other move or a missing
+    permission, writing nothing; a concurrent change wins and this one does nothing.
     """
     old = claim.status
     if not claim.can_transition_to(status):
         raise ValidationError(_("A claim cannot go from %(old)s to %(new)s.") % {"old": old, "new": status})
+    threshold = claim.ticket.shop.claim_approval_threshold
+    needs_supervisor = status in (Claim.Status.APPROVED, Claim.Status.PAID) and claim.amount > threshold
+    if needs_supervisor and not acting_user.has_perm("tickets.approve_claim"):
+        raise ValidationError(
+            _("Claims above %(threshold)s %(currency)s need a supervisor to approve or pay them; this one is %(amount)s %(currency)s.")
+            % {"threshold": threshold, "currency": claim.currency, "amount": claim.amount}
+        )
     if Claim.objects.filter(id=claim.id, status=old).update(status=status, updated_at=timezone.now()) != 1:
         claim.refresh_from_db()
         return claim

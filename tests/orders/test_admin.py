@@ -22,7 +22,7 @@ from tests.factories import (
     TrackingEventFactory,
     UserFactory,
 )
-from tickets.models import Attachment, Message, Notification, TicketAnomaly, TicketEvent
+from tickets.models import Attachment, Macro, MacroText, Message, Notification, TicketAnomaly, TicketEvent
 from tickets.services import ticket_create
 
 # Rows only services and carriers write: the admin shows them and offers no add page.
@@ -57,6 +57,7 @@ def one_of_everything(order, agent, superuser):
     anomaly = ParcelAnomaly.objects.create(parcel=parcel, kind="delayed")
     TicketAnomaly.objects.create(ticket=ticket, anomaly=anomaly)
     Notification.objects.create(user=order.buyer, kind="status_changed", title="Case opened", body="…", ticket=ticket)
+    MacroText.objects.create(macro=Macro.objects.create(name="Greeting", shop=order.shop), language="ru", body="{buyer_name}")
     return ticket
 
 

@@ -361,15 +361,18 @@ def test_claim_status_change_goes_through_the_service(client, desk_agent, shop):
     assert (event.old_value, event.new_value, event.actor) == (f"{claim.pk}:draft", f"{claim.pk}:submitted", desk_agent)
 
 
-def test_claim_approval_needs_a_supervisor(client, desk_agent, supervisor, shop):
-    claim = ClaimFactory(ticket=make_case(shop=shop), status=Claim.Status.UNDER_REVIEW)
+def test_claim_approval_above_the_shops_threshold_needs_a_supervisor(client, desk_agent, supervisor, shop):
+    small = ClaimFactory(ticket=make_case(shop=shop), status=Claim.Status.UNDER_REVIEW, amount=Decimal("1999.00"))
+    claim = ClaimFactory(ticket=make_case(shop=shop), status=Claim.Status.UNDER_REVIEW, amount=Decimal("9000.00"))
     login(client, desk_agent)
 
+    client.post(change_url(small), claim_form(small, status="approved"))
     response = client.post(change_url(claim), claim_form(claim, status="approved"))
 
+    small.refresh_from_db()
     claim.refresh_from_db()
-    assert claim.status == Claim.Status.UNDER_REVIEW
-    assert any("Only a supervisor" in message for message in messages_of(response))
+    assert (small.status, claim.status) == (Claim.Status.APPROVED, Claim.Status.UNDER_REVIEW)
+    assert any("need a supervisor" in message for message in messages_of(response))
     login(client, supervisor)
     client.post(change_url(claim), claim_form(claim, status="approved"))
     claim.refresh_from_db()
