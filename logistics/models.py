@@ -153,7 +153,10 @@ class TrackingNumberChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at"]
-        indexes = [models.Index(fields=["old_number"], name="trackingchange_old_number_idx")]
+        indexes = [
+            models.Index(fields=["old_number"], name="trackingchange_old_number_idx"),
+            models.Index(fields=["changed_at"], name="trackingchange_recent_idx"),  # the notification scan's window
+        ]
 
     def __str__(self) -> str:
         return f"{self.old_number} → {self.new_number}"
