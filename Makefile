@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv run test test-services lint typecheck clean
+.PHONY: venv run test test-services test-browser lint typecheck clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "supportdesk needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -29,11 +29,15 @@ run: venv
 	$(BIN)/honcho --procfile Procfile.dev start
 
 test: venv
-	$(BIN)/pytest -m "not services"
+	$(BIN)/pytest -m "not services and not browser"
 
 # The service-backed suite: needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis); see .ci/run.
 test-services: venv
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not browser"
+
+# Browser tests: Playwright drives Debian's Chromium (apt-get install chromium); screenshots in artifacts/screenshots/.
+test-browser: venv
+	$(BIN)/pytest -m browser
 
 lint: venv
 	$(BIN)/ruff check .
