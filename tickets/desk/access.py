@@ -18,7 +18,7 @@ def is_desk_user(user: AbstractBaseUser | AnonymousUser) -> bool:
         return False
     if getattr(user, "is_superuser", False):
         return True
-    return user.groups.filter(name__in=DESK_GROUPS).exists()  # type: ignore[union-attr]
+    return user.groups.filter(name__in=DESK_GROUPS).exists()  # type: ignore[attr-defined]
 
 
 def is_supervisor(user: AbstractBaseUser | AnonymousUser) -> bool:
