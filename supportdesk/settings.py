@@ -215,6 +215,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.tickets_notify_tracking_number_changes_task",
         "schedule": 60.0,
     },
+    "tickets-resend-pending-attachments": {
+        "task": "tickets.tasks.attachments_resend_pending_task",
+        "schedule": 300.0,
+    },
 }
 
 # --- Evidence uploads (DESIGN §9) ---

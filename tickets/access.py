@@ -25,9 +25,10 @@ def get_ticket_for_user(user: AbstractBaseUser | AnonymousUser, ticket_id: int, 
 
 
 def get_attachment_for_user(user: AbstractBaseUser | AnonymousUser, attachment_id: int) -> Attachment:
-    """The evidence file if `user` may download it. Raises Http404 otherwise."""
+    """The evidence file if `user` may download it and it is ready. Raises Http404 otherwise."""
     try:
-        return attachments_visible_to(user).get(id=attachment_id)
+        # a pending image has not been re-encoded yet: its metadata is still in it
+        return attachments_visible_to(user).get(id=attachment_id, state=Attachment.State.CLEAN)
     except (Attachment.DoesNotExist, ValueError, TypeError):
         raise Http404("No such file") from None
 

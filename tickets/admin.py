@@ -157,7 +157,7 @@ class MessageInline(admin.StackedInline):
 class AttachmentInline(ReadOnlyTabularInline):
     # Uploads wait for the evidence form's content checks (DESIGN §9); no file link, files are served by access checks.
     model = Attachment
-    fields = ("original_name", "evidence_kind", "content_type", "size", "message", "uploaded_by", "created_at")
+    fields = ("original_name", "evidence_kind", "state", "content_type", "size", "message", "uploaded_by", "created_at")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -361,7 +361,7 @@ class MessageAdmin(SupportdeskAdmin):
 @admin.register(Attachment)
 class AttachmentAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
     shop_lookup = "ticket__shop_id"
-    fields = ("ticket", "message", "original_name", "content_type", "size", "evidence_kind", "uploaded_by", "created_at")
+    fields = ("ticket", "message", "original_name", "state", "content_type", "size", "evidence_kind", "uploaded_by", "created_at")
     list_display = ("original_name", "ticket", "evidence_kind", "content_type", "size", "uploaded_by", "created_at")
     list_filter = ("evidence_kind",)
     list_select_related = ("ticket", "uploaded_by")

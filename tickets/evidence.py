@@ -2,10 +2,16 @@
 
 Forms call `EvidenceFilesField` (or `evidence_clean` per file) and `evidence_check_case_budget`; the view then
 creates the message and calls `evidence_attach`, which stores each file under a random name.
+
+Two stages, so a buyer's upload does not wait for image codecs (benchmark P4): in the request, the cheap checks
+(size, magic bytes, the image header: format, dimensions, pixel limit); after commit, a worker decodes the image,
+re-encodes it without metadata and swaps the file (`attachment_sanitize`). Until then the attachment is
+`pending` and nobody can download it; an image that turns out not to decode is removed and the case is told.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 import zlib
@@ -23,12 +29,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone, translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from PIL import Image, ImageCms, ImageOps
 
-from tickets.models import Attachment, EvidenceKind, Message, Ticket
+from tickets.models import Attachment, EvidenceKind, Message, Ticket, TicketEvent
+from tickets.notifications import recipient_language
 from tickets.services import attachment_add
 
 # 40 MP is more than any phone camera; past it a small file can still need gigabytes to decode.
@@ -52,8 +60,9 @@ _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+)")
 @dataclass(frozen=True)
 class CleanEvidence:
     original_name: str  # as the user sent it (shown escaped later; never used as a path)
-    content: bytes = field(repr=False)  # images: re-encoded, no metadata; PDFs: as sent
+    content: bytes = field(repr=False)  # images: as sent, re-encoded later by `attachment_sanitize`; PDFs: as sent
     content_type: str  # decided by content, never by name or the browser
+    needs_reencoding: bool = False  # an image whose pixels have not been decoded and re-encoded yet
 
     @property
     def size(self) -> int:
@@ -115,30 +124,60 @@ def evidence_clean(upload: UploadedFile) -> CleanEvidence:
     if kind == "PDF":
         _check_pdf(content, name)
         return CleanEvidence(original_name=name, content=content, content_type="application/pdf")
-    return CleanEvidence(original_name=name, content=_reencode(content, kind, name), content_type=_IMAGE_FORMATS[kind][0])
+    _probe(content, kind, name)
+    return CleanEvidence(original_name=name, content=content, content_type=_IMAGE_FORMATS[kind][0], needs_reencoding=True)
 
 
-def _decode(content: bytes, kind: str, name: str) -> Image.Image:
-    """Decode with only the decoder the magic bytes named; refuse before decoding if the pixel count is huge."""
+def _image_refusals(name: str) -> tuple[ValidationError, ValidationError]:
     unreadable = _refusal(_("“%(name)s” could not be read as an image; it may be damaged."), "unreadable", name)
     limit = int(getattr(settings, "EVIDENCE_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS))
     too_many = _refusal(
         _("“%(name)s” has too many pixels (at most %(limit)s megapixels)."), "too_many_pixels", name, limit=limit // 1_000_000
     )
+    return unreadable, too_many
+
+
+def _probe(content: bytes, kind: str, name: str) -> None:
+    """The request-time check: the header parses with only the decoder the magic bytes named, the structure
+    verifies (PNG CRCs) and the pixel count is within the limit. Nothing is decoded: under a millisecond."""
+    unreadable, too_many = _image_refusals(name)
+    limit = int(getattr(settings, "EVIDENCE_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS))
     try:
         with Image.open(BytesIO(content), formats=[kind]) as probe:
             if probe.width * probe.height > limit:
                 raise too_many
-            probe.verify()  # structural check (PNG CRCs); the image is unusable afterwards, hence the re-open
-        image = Image.open(BytesIO(content), formats=[kind])
-        image.load()
+            probe.verify()
     except Image.DecompressionBombError:
         raise too_many from None
     except ValidationError:
         raise
     except Exception:  # hostile input makes Pillow raise many types (OSError, SyntaxError, struct.error, ...)
         raise unreadable from None
+
+
+def _decode(content: bytes, kind: str, name: str) -> Image.Image:
+    """Decode with only the decoder the magic bytes named, after the same checks as at upload."""
+    _probe(content, kind, name)
+    unreadable, too_many = _image_refusals(name)
+    try:
+        image = Image.open(BytesIO(content), formats=[kind])
+        image.load()
+    except Image.DecompressionBombError:
+        raise too_many from None
+    except Exception:  # truncated or corrupt pixel data only shows when decoding
+        raise unreadable from None
     return image
+
+
+def evidence_reencode(content: bytes, content_type: str, name: str) -> bytes:
+    """The image re-encoded from its pixels alone (upright, sRGB, no EXIF/GPS/ICC/text chunks).
+
+    Raises ValidationError (naming the file) if it does not decode or its type is not an image type.
+    """
+    kind = next((k for k, (mime, _options, _modes) in _IMAGE_FORMATS.items() if mime == content_type), None)
+    if kind is None or _sniff(content) != kind:
+        raise _refusal(_("“%(name)s” is not a JPEG, PNG, WebP or PDF file."), "type", name)
+    return _reencode(content, kind, name)
 
 
 def _to_srgb(image: Image.Image) -> Image.Image:
@@ -294,6 +333,64 @@ def evidence_attach(
         attachment_add(
             message=message, upload=ContentFile(f.content, name="evidence"), original_name=f.original_name,
             content_type=f.content_type, evidence_kind=evidence_kind, acting_user=acting_user,
+            state=Attachment.State.PENDING if f.needs_reencoding else Attachment.State.CLEAN,
         )
         for f in files
     ]
+
+
+def _store_clean(attachment: Attachment, content: bytes) -> bool:
+    """Swap the pending file for its re-encoded bytes; False if another worker settled it first."""
+    old_name = attachment.file.name
+    attachment.file.save("evidence", ContentFile(content), save=False)  # a new random name
+    settled = Attachment.objects.filter(id=attachment.id, state=Attachment.State.PENDING).update(
+        file=attachment.file.name, size=len(content), state=Attachment.State.CLEAN
+    )
+    attachment.file.storage.delete(attachment.file.name if not settled else old_name)
+    return settled == 1
+
+
+def _refuse_after_upload(attachment: Attachment, reason: ValidationError) -> bool:
+    """The image did not decode: remove it, say so in the case's thread and the audit trail."""
+    if Attachment.objects.filter(id=attachment.id, state=Attachment.State.PENDING).update(state=Attachment.State.REJECTED, size=0) != 1:
+        return False
+    attachment.file.storage.delete(attachment.file.name)
+    ticket = attachment.ticket
+    with translation.override(recipient_language(ticket.buyer, ticket.shop)):
+        text = _("%(reason)s It was removed from the case; please send it again.") % {"reason": " ".join(reason.messages)}
+    Message.objects.create(ticket=ticket, author=None, body=text)
+    TicketEvent.objects.create(ticket=ticket, kind=TicketEvent.Kind.ATTACHMENT_REJECTED, new_value=attachment.original_name[:200])
+    return True
+
+
+def attachment_sanitize(*, attachment: Attachment) -> Attachment:
+    """Re-encode a pending image and make it downloadable, or remove it if it does not decode.
+
+    Idempotent: a settled attachment is returned as it is, and two workers on the same row settle it once.
+    A missing file (deleted meanwhile) is treated like an unreadable one.
+    """
+    if attachment.state != Attachment.State.PENDING:
+        return attachment
+    name = attachment.original_name
+    try:
+        with attachment.file.open("rb") as handle:
+            content = evidence_reencode(handle.read(), attachment.content_type, name)
+    except (FileNotFoundError, ValidationError) as problem:
+        refusal = problem if isinstance(problem, ValidationError) else _image_refusals(name)[0]
+        with transaction.atomic():
+            _refuse_after_upload(attachment, refusal)
+    else:
+        _store_clean(attachment, content)
+    attachment.refresh_from_db()
+    return attachment
+
+
+def attachments_resend_pending(*, older_than: dt.timedelta = dt.timedelta(minutes=5)) -> int:
+    """Send sanitising tasks again for pending attachments whose task was lost (broker restart, killed worker)."""
+    from tickets.tasks import attachment_sanitize_task
+
+    cutoff = timezone.now() - older_than
+    ids = list(Attachment.objects.filter(state=Attachment.State.PENDING, created_at__lt=cutoff).values_list("id", flat=True)[:1000])
+    for attachment_id in ids:
+        attachment_sanitize_task.delay(attachment_id)
+    return len(ids)

@@ -179,8 +179,17 @@ def attachment_upload_to(instance: Attachment, filename: str) -> str:
     return f"evidence/{timezone.now():%Y/%m}/{secrets.token_hex(16)}"
 
 
+class AttachmentState(models.TextChoices):
+    # Images are re-encoded by a worker after the upload (tickets/evidence.py); until then nobody downloads them.
+    PENDING = "pending", _("Being checked")
+    CLEAN = "clean", _("Ready")
+    REJECTED = "rejected", _("Could not be read")
+
+
 class Attachment(models.Model):
     """An evidence file, always carried by a message."""
+
+    State = AttachmentState
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
@@ -189,15 +198,25 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     evidence_kind = models.CharField(max_length=20, choices=EvidenceKind.choices, default=EvidenceKind.OTHER)
+    state = models.CharField(max_length=8, choices=AttachmentState.choices, default=AttachmentState.CLEAN)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.CheckConstraint(condition=Q(evidence_kind__in=EvidenceKind.values), name="attachment_evidence_kind_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(evidence_kind__in=EvidenceKind.values), name="attachment_evidence_kind_valid"),
+            models.CheckConstraint(condition=Q(state__in=AttachmentState.values), name="attachment_state_valid"),
+        ]
+        # the sweep that re-sends sanitising work a lost broker message left behind
+        indexes = [models.Index(fields=["created_at"], condition=Q(state="pending"), name="attachment_pending_idx")]
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == AttachmentState.CLEAN
 
 
 class TicketEventKind(models.TextChoices):
@@ -208,6 +227,7 @@ class TicketEventKind(models.TextChoices):
     REPLIED = "replied", _("Public reply")
     NOTE_ADDED = "note_added", _("Internal note")
     ATTACHMENT_ADDED = "attachment_added", _("Evidence added")
+    ATTACHMENT_REJECTED = "attachment_rejected", _("Evidence refused after upload")
     CLAIM_CREATED = "claim_created", _("Claim created")
     CLAIM_STATUS_CHANGED = "claim_status_changed", _("Claim status changed")
     SLA_BREACHED = "sla_breached", _("SLA breached")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -167,16 +168,24 @@ def message_create(
 @transaction.atomic
 def attachment_add(
     *, message: Message, upload: File, original_name: str, content_type: str,
-    evidence_kind: str = EvidenceKind.OTHER, acting_user: User | None,
+    evidence_kind: str = EvidenceKind.OTHER, acting_user: User | None, state: str = Attachment.State.CLEAN,
 ) -> Attachment:
-    """Attach an evidence file to a message. Content checks happen in the form before this call."""
+    """Attach an evidence file to a message. Content checks happen in the form before this call.
+
+    A `pending` image is re-encoded by a worker after commit (tickets/evidence.py) and served only then.
+    """
     attachment = Attachment(
         ticket_id=message.ticket_id, message=message, original_name=original_name[:255], content_type=content_type,
-        size=upload.size or 0, evidence_kind=evidence_kind, uploaded_by=acting_user,
+        size=upload.size or 0, evidence_kind=evidence_kind, uploaded_by=acting_user, state=state,
     )
     attachment.file.save(original_name, upload, save=False)
     attachment.save()
     _event(message.ticket, Kind.ATTACHMENT_ADDED, acting_user, new=evidence_kind)
+    if state == Attachment.State.PENDING:
+        from tickets.tasks import attachment_sanitize_task
+
+        # on commit: the worker must see the row (celery-types lacks DjangoTask.delay_on_commit)
+        transaction.on_commit(partial(attachment_sanitize_task.delay, attachment.id))
     return attachment
 
 

@@ -44,3 +44,22 @@ def tickets_notify_tracking_number_changes_task() -> int:
     from tickets.notifications import tickets_notify_tracking_number_changes
 
     return tickets_notify_tracking_number_changes()
+
+
+# Pillow errors are the file's fault and end in a refusal inside the service; only I/O is worth a retry.
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, retry_jitter=True, max_retries=5)
+def attachment_sanitize_task(attachment_id: int) -> str:
+    from tickets.evidence import attachment_sanitize
+    from tickets.models import Attachment
+
+    attachment = Attachment.objects.select_related("ticket__buyer", "ticket__shop").filter(id=attachment_id).first()
+    if attachment is None:
+        return "gone"
+    return attachment_sanitize(attachment=attachment).state
+
+
+@shared_task(acks_late=True)
+def attachments_resend_pending_task() -> int:
+    from tickets.evidence import attachments_resend_pending
+
+    return attachments_resend_pending()

@@ -15,7 +15,14 @@ from django.utils.datastructures import MultiValueDict
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from tests.factories import TicketFactory
-from tickets.evidence import CleanEvidence, EvidenceFilesField, evidence_attach, evidence_check_case_budget, evidence_clean
+from tickets.evidence import (
+    CleanEvidence,
+    EvidenceFilesField,
+    evidence_attach,
+    evidence_check_case_budget,
+    evidence_clean,
+    evidence_reencode,
+)
 from tickets.models import Attachment, EvidenceKind, TicketEvent
 from tickets.services import attachment_add, message_create
 
@@ -42,6 +49,12 @@ def _gps_exif() -> Image.Exif:
     return exif
 
 
+def _stored(upload: SimpleUploadedFile) -> tuple[CleanEvidence, bytes]:
+    """Both stages: the request's checks, then the worker's re-encoding (what ends up downloadable)."""
+    clean = evidence_clean(upload)
+    return clean, evidence_reencode(clean.content, clean.content_type, clean.original_name)
+
+
 def _refusal(upload: SimpleUploadedFile) -> str:
     with pytest.raises(ValidationError) as exc:
         evidence_clean(upload)
@@ -52,21 +65,21 @@ def test_jpeg_with_gps_exif_comes_back_without_any_exif():
     sent = _image("JPEG", exif=_gps_exif())
     assert Image.open(io.BytesIO(sent)).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the test photo does carry GPS
 
-    clean = evidence_clean(_upload(sent, content_type="text/plain"))
+    clean, stored = _stored(_upload(sent, content_type="text/plain"))
 
-    assert clean.content_type == "image/jpeg" and clean.size == len(clean.content)
-    image = Image.open(io.BytesIO(clean.content))
+    assert clean.content_type == "image/jpeg" and clean.needs_reencoding
+    image = Image.open(io.BytesIO(stored))
     image.load()
     assert image.format == "JPEG" and image.size == (40, 20)
     assert not image.getexif() and "exif" not in image.info
-    assert b"GPS" not in clean.content and b"PhoneMaker" not in clean.content
+    assert b"GPS" not in stored and b"PhoneMaker" not in stored
 
 
 def test_exif_orientation_is_applied_before_it_is_stripped():
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6  # stored sideways: turn 90° clockwise to view
-    clean = evidence_clean(_upload(_image("JPEG", size=(40, 20), exif=exif)))
-    image = Image.open(io.BytesIO(clean.content))
+    _clean, stored = _stored(_upload(_image("JPEG", size=(40, 20), exif=exif)))
+    image = Image.open(io.BytesIO(stored))
     assert image.size == (20, 40)
     assert not image.getexif()
 
@@ -75,25 +88,38 @@ def test_png_loses_its_text_chunks_and_colour_profile():
     text = PngImagePlugin.PngInfo()
     text.add_text("Comment", "home address: Tverskaya 1")
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    clean = evidence_clean(_upload(_image("PNG", mode="RGBA", pnginfo=text, icc_profile=icc), name="box.png"))
-    image = Image.open(io.BytesIO(clean.content))
+    clean, stored = _stored(_upload(_image("PNG", mode="RGBA", pnginfo=text, icc_profile=icc), name="box.png"))
+    image = Image.open(io.BytesIO(stored))
     assert clean.content_type == "image/png" and image.mode == "RGBA"
     assert not getattr(image, "text", {}) and "icc_profile" not in image.info
-    assert b"tEXt" not in clean.content and b"Tverskaya" not in clean.content
+    assert b"tEXt" not in stored and b"Tverskaya" not in stored
 
 
 @pytest.mark.parametrize(("fmt", "mode", "stored_as"), [("PNG", "P", "RGB"), ("PNG", "LA", "LA"), ("JPEG", "CMYK", "RGB")])
 def test_pixel_modes_are_converted_only_when_the_format_needs_it(fmt, mode, stored_as):
-    image = Image.open(io.BytesIO(evidence_clean(_upload(_image(fmt, mode=mode))).content))
+    image = Image.open(io.BytesIO(_stored(_upload(_image(fmt, mode=mode)))[1]))
     assert image.format == fmt and image.mode == stored_as and image.size == (40, 20)
 
 
 def test_webp_is_accepted_and_stripped():
-    clean = evidence_clean(_upload(_image("WEBP", exif=_gps_exif()), name="item.webp"))
-    image = Image.open(io.BytesIO(clean.content))
+    clean, stored = _stored(_upload(_image("WEBP", exif=_gps_exif()), name="item.webp"))
+    image = Image.open(io.BytesIO(stored))
     image.load()
     assert clean.content_type == "image/webp" and image.format == "WEBP"
-    assert not image.getexif() and b"GPS" not in clean.content
+    assert not image.getexif() and b"GPS" not in stored
+
+
+def test_request_stage_keeps_the_image_as_sent_for_the_worker():
+    sent = _image("JPEG", exif=_gps_exif())
+    clean = evidence_clean(_upload(sent))
+    assert clean.content == sent and clean.needs_reencoding  # never downloadable in this state (see the pending tests)
+
+
+def test_truncated_jpeg_passes_the_header_check_but_not_the_reencoding():
+    sent = _image("JPEG", size=(400, 300))
+    clean = evidence_clean(_upload(sent[: len(sent) // 2], name="half.jpg"))
+    with pytest.raises(ValidationError, match="half.jpg"):
+        evidence_reencode(clean.content, clean.content_type, clean.original_name)
 
 
 def test_pdf_is_kept_as_sent():

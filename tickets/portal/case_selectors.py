@@ -89,7 +89,7 @@ def _author_label(user: AbstractBaseUser, message: Message) -> str:
 
 def evidence_checklist(ticket: Ticket, thread: list[ThreadEntry]) -> list[EvidenceItem]:
     """What the kind of case needs (REQUIRED_EVIDENCE) and whether the public thread already holds it."""
-    present = {attachment.evidence_kind for entry in thread for attachment in entry.attachments}
+    present = {a.evidence_kind for entry in thread for a in entry.attachments if a.state != Attachment.State.REJECTED}
     return [EvidenceItem(str(EvidenceKind(kind).label), kind in present) for kind in ticket.required_evidence]
 
 
