@@ -10,6 +10,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from logistics.forms import TrackingNumberChangeForm
+from logistics.models import Carrier, Parcel
 from tickets.desk.case_selectors import desk_agents_for
 from tickets.evidence import EvidenceFilesField, evidence_check_case_budget
 from tickets.macros import macros_available_to
@@ -88,3 +90,18 @@ class MergeForm(forms.Form):
 
     def clean_reference(self) -> str:
         return str(self.cleaned_data["reference"]).strip().upper()
+
+
+def tracking_change_forms(
+    parcels: list[Parcel], bound: dict[int, TrackingNumberChangeForm],
+) -> list[tuple[Parcel, TrackingNumberChangeForm]]:
+    """One tracking-number form per parcel (`bound` ones keep their errors), their carrier menus filled from one query."""
+    carriers = list(Carrier.objects.filter(is_active=True).order_by("name")) if parcels else []
+    pairs = []
+    for parcel in parcels:
+        form = bound.get(parcel.pk) or TrackingNumberChangeForm(parcel=parcel, prefix=f"p{parcel.pk}")
+        field = cast(forms.ModelChoiceField, form.fields["new_carrier"])
+        options = carriers if parcel.carrier.is_active else [*carriers, parcel.carrier]  # the form's own rule, without its query
+        field.choices = [("", field.empty_label), *((carrier.pk, carrier.name) for carrier in options)]
+        pairs.append((parcel, form))
+    return pairs

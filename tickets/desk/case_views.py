@@ -23,7 +23,16 @@ from logistics.forms import TrackingNumberChangeForm
 from logistics.models import Parcel
 from tickets.access import get_ticket_for_user
 from tickets.desk.access import desk_required
-from tickets.desk.case_forms import AssignForm, DeskReplyForm, MacroForm, MergeForm, PriorityForm, StatusForm, new_client_token
+from tickets.desk.case_forms import (
+    AssignForm,
+    DeskReplyForm,
+    MacroForm,
+    MergeForm,
+    PriorityForm,
+    StatusForm,
+    new_client_token,
+    tracking_change_forms,
+)
 from tickets.desk.case_selectors import case_page, case_parcels, messages_since, ticket_id_by_reference
 from tickets.desk.case_services import ReplyCollision, desk_reply, ticket_change_tracking_number, ticket_request_missing_evidence
 from tickets.macros import macro_apply, macro_render, macro_text_for
@@ -47,13 +56,12 @@ def _page(
 ) -> HttpResponse:
     """The case page; forms passed in (bound, with errors) replace the empty ones."""
     page = case_page(_agent(request), ticket)
-    forms = tracking_forms or {}
     context = {
         "page": page, "ticket": ticket, "newer": newer or [], "viewers": presence_touch(ticket_id=ticket.pk, user=_agent(request)),
         "reply_form": reply_form or DeskReplyForm(
             ticket=ticket, initial={"last_seen_message_id": page.last_message_id, "client_token": new_client_token()},
         ),
-        "tracking_forms": [(p, forms.get(p.pk) or TrackingNumberChangeForm(parcel=p, prefix=f"p{p.pk}")) for p in page.parcels],
+        "tracking_forms": tracking_change_forms(page.parcels, tracking_forms or {}),
         "priorities": TicketPriority.choices, "desk_section": "queues",
     }
     return render(request, "desk/case/page.html", context)
