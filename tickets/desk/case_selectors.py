@@ -98,6 +98,8 @@ def desk_agents_for(ticket: Ticket, user: AbstractBaseUser) -> QuerySet[User]:
 
 
 def _event_value(kind: str, value: str, users: dict[int, User]) -> str:
+    if kind in (TicketEventKind.REPLIED, TicketEventKind.NOTE_ADDED):
+        return ""  # the value is the message id; the conversation shows the message itself
     if kind == TicketEventKind.STATUS_CHANGED and value in TicketStatus.values:
         return str(TicketStatus(value).label)
     if kind == TicketEventKind.PRIORITY_CHANGED and value in TicketPriority.values:
