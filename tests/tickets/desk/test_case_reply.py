@@ -134,3 +134,26 @@ def test_two_page_loads_carry_different_tokens(client, desk_agent, case):
     client.force_login(desk_agent)
     first, second = (reply_data(client.get(case_url(case)))["client_token"] for _ in range(2))
     assert first and second and first != second
+
+
+def test_desk_reply_returns_the_first_message_when_an_identical_submit_wins_the_race(desk_agent, case):
+    """Two identical submits both pass the token check; the unique constraint lets only one message exist."""
+    from unittest import mock
+
+    from tickets.desk import case_services
+
+    real_since = case_services.messages_since
+
+    def competitor_commits_first(ticket, last_seen):
+        result = list(real_since(ticket, last_seen))
+        Message.objects.create(ticket=ticket, author=desk_agent, body="Same text", client_token="tok-1")
+        return result
+
+    last = case.messages.order_by("-id").first().pk
+    with mock.patch.object(case_services, "messages_since", competitor_commits_first):
+        message, created = case_services.desk_reply(
+            ticket=case, author=desk_agent, body="Same text", visibility="public", client_token="tok-1", last_seen_message_id=last,
+        )
+    assert created is False and message.client_token == "tok-1"
+    assert Message.objects.filter(ticket=case, body="Same text").count() == 1
+    assert not TicketEvent.objects.filter(ticket=case, kind=TicketEvent.Kind.REPLIED).exists()  # the loser's event rolled back
