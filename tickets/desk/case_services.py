@@ -38,10 +38,12 @@ def desk_reply(
 
     The same `client_token` twice (a double click, a re-sent form) returns the first message with
     created=False. Raises ReplyCollision, writing nothing, when messages newer than `last_seen_message_id`
-    exist and `send_anyway` is not set; ValidationError for an empty body or a bad evidence kind.
+    exist and `send_anyway` is not set; ValidationError for an empty body, a bad evidence kind or a merged case.
     """
     if not client_token:
         raise ValidationError(_("The form is incomplete; reload the page."))
+    if ticket.merged_into_id is not None:
+        raise ValidationError(_("This case was merged into another one; reply there."))
     existing = ticket.messages.filter(client_token=client_token).first()
     if existing is not None:
         return existing, False
@@ -99,7 +101,8 @@ def ticket_change_tracking_number(
 
     logistics.services validates and records the change and restarts polling; the buyer is then told at once
     through tickets.notifications (the same announcement the periodic scan makes, which therefore skips it),
-    and every open case of the parcel gets the change in its conversation. Raises ValidationError for a parcel
+    and every open case of the parcel gets the change in its conversation; if this case is not one of them
+    (it is about the order, or settled), it gets an internal note instead. Raises ValidationError for a parcel
     of another order, or whatever the logistics service refuses.
     """
     if ticket.order_id is None or parcel.order_id != ticket.order_id:
@@ -107,5 +110,12 @@ def ticket_change_tracking_number(
     change = parcel_change_tracking_number(
         parcel=parcel, new_number=new_number, reason=reason, acting_user=acting_user, new_carrier=new_carrier,
     )
-    notify_tracking_number_change(change=change)
+    notify_tracking_number_change(change=change)  # posts to the open cases *of this parcel*
+    if ticket.parcel_id != parcel.pk or not ticket.is_open:
+        # This case is about the order (or another parcel), so the announcement skipped it: note it here for the agents.
+        note = _("Tracking number of this order's parcel changed from %(old)s (%(old_carrier)s) to %(new)s (%(new_carrier)s): %(reason)s") % {
+            "old": change.old_number, "old_carrier": change.old_carrier.name, "new": change.new_number,
+            "new_carrier": change.new_carrier.name, "reason": change.reason,
+        }
+        message_create(ticket=ticket, author=acting_user, body=note, visibility=Message.Visibility.INTERNAL)
     return change

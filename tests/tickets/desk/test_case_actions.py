@@ -18,6 +18,7 @@ from tickets.models import (
     Message,
     Notification,
     NotificationKind,
+    Ticket,
     TicketEvent,
     TicketPriority,
     TicketStatus,
@@ -233,3 +234,14 @@ def test_tracking_number_change_errors_show_on_the_form(client, desk_agent, case
     assert "new_number" in form.errors
     parcel.refresh_from_db()
     assert parcel.tracking_number == old and not TrackingNumberChange.objects.exists()
+
+
+def test_tracking_number_change_on_an_order_level_case_leaves_an_internal_note(client, desk_agent, case):
+    parcel = case.parcel
+    Ticket.objects.filter(pk=case.pk).update(parcel=None)
+    client.force_login(desk_agent)
+    prefix = f"p{parcel.pk}"
+    client.post(case_url(case, "desk:case-tracking-number", parcel.pk), {f"{prefix}-new_number": "CDX778", f"{prefix}-reason": "Re-labelled"})
+    note = Message.objects.get(ticket=case, author=desk_agent)
+    assert note.visibility == Message.Visibility.INTERNAL and "CDX778" in note.body and "Re-labelled" in note.body
+    assert Notification.objects.filter(user=case.buyer, kind=NotificationKind.TRACKING_NUMBER_CHANGED).count() == 1

@@ -96,6 +96,7 @@ def test_the_desk_merges_by_reference_and_links_both_ways(client, desk_agent, ta
     assert 'id="merged-from"' in html and duplicate.reference in html and "Duplicate message" in html
     html = client.get(case_url(duplicate)).content.decode()
     assert 'id="merged-into"' in html and reverse("desk:case", args=[target.pk]) in html
+    assert 'id="merged-readonly"' in html and 'id="reply-form"' not in html and 'id="case-controls"' not in html
 
 
 def test_the_desk_says_when_the_reference_is_unknown_or_of_another_shop(client, desk_agent, target):
@@ -116,3 +117,14 @@ def test_the_buyers_portal_links_the_merged_case_to_the_one_that_continues(clien
     html = response.content.decode()
     assert 'id="merged-into"' in html and reverse("portal:case-detail", args=[target.pk]) in html
     assert "Duplicate message" in client.get(reverse("portal:case-detail", args=[target.pk])).content.decode()
+
+
+def test_a_reply_posted_to_a_merged_case_is_refused(client, desk_agent, target, duplicate):
+    client.force_login(desk_agent)
+    page = client.get(case_url(duplicate))
+    initial = page.context["reply_form"].initial
+    ticket_merge(source=duplicate, target=target, acting_user=desk_agent)
+    data = {"visibility": "public", "body": "Late reply", "evidence_kind": "other", **initial}
+    response = client.post(case_url(duplicate, "desk:case-reply"), data)
+    assert response.status_code == 200 and "merged into another one" in response.content.decode()
+    assert not Message.objects.filter(body="Late reply").exists()
