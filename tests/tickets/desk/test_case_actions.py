@@ -245,3 +245,26 @@ def test_tracking_number_change_on_an_order_level_case_leaves_an_internal_note(c
     note = Message.objects.get(ticket=case, author=desk_agent)
     assert note.visibility == Message.Visibility.INTERNAL and "CDX778" in note.body and "Re-labelled" in note.body
     assert Notification.objects.filter(user=case.buyer, kind=NotificationKind.TRACKING_NUMBER_CHANGED).count() == 1
+
+
+def test_macro_preview_of_an_unknown_macro_is_empty(client, desk_agent, case):
+    client.force_login(desk_agent)
+    response = client.get(case_url(case, "desk:case-macro-preview") + "?macro=999999")
+    assert response.status_code == 200 and 'id="macro-preview-body"' not in response.content.decode()
+
+
+def test_an_unknown_priority_is_refused(client, desk_agent, case):
+    client.force_login(desk_agent)
+    response = client.post(case_url(case, "desk:case-priority"), {"priority": "whenever"})
+    assert shown(response)
+    case.refresh_from_db()
+    assert case.priority == TicketPriority.NORMAL
+    assert not TicketEvent.objects.filter(ticket=case, kind=TicketEvent.Kind.PRIORITY_CHANGED).exists()
+
+
+def test_a_superuser_works_any_shops_case(client, superuser, case):
+    client.force_login(superuser)
+    assert client.get(case_url(case)).status_code == 200
+    client.post(case_url(case, "desk:case-assign"), {"assignee": superuser.pk})
+    case.refresh_from_db()
+    assert case.assignee == superuser
