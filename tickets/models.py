@@ -105,6 +105,10 @@ class Ticket(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
     )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases",
+        help_text=_("Set when this case was merged into another as a duplicate (it is then closed)."),
+    )
     first_response_due = models.DateTimeField(null=True, blank=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
@@ -163,11 +167,17 @@ class Message(models.Model):
     )
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC)
     body = models.TextField()
+    client_token = models.CharField(
+        max_length=64, blank=True, editable=False, help_text=_("The sending form's token: the same form sent twice makes one message."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.CheckConstraint(condition=Q(visibility__in=["public", "internal"]), name="message_visibility_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(visibility__in=["public", "internal"]), name="message_visibility_valid"),
+            models.UniqueConstraint(fields=["ticket", "client_token"], condition=~Q(client_token=""), name="message_client_token_once"),
+        ]
         indexes = [models.Index(fields=["ticket", "created_at"], name="message_thread_idx")]
 
     def __str__(self) -> str:
@@ -234,6 +244,8 @@ class TicketEventKind(models.TextChoices):
     RATED = "rated", _("Rated by the buyer")
     ANOMALY_LINKED = "anomaly_linked", _("Detected problem linked")
     ANOMALY_RESOLVED = "anomaly_resolved", _("Detected problem cleared")
+    MERGED_INTO = "merged_into", _("Merged into another case")
+    MERGED_FROM = "merged_from", _("A duplicate case merged in")
 
 
 class TicketEvent(models.Model):

@@ -151,6 +151,14 @@ def _notify_tracking_change(change: TrackingNumberChange) -> bool:
     return True
 
 
+def notify_tracking_number_change(*, change: TrackingNumberChange) -> bool:
+    """Announce one change now (the desk's case page), exactly as the scan would; the scan then skips it.
+
+    Returns False if it was already announced.
+    """
+    return _notify_tracking_change(change)
+
+
 def _post_tracking_change_to_open_cases(change: TrackingNumberChange) -> int:
     """Add one public system message about `change` to each open case of its parcel; returns how many.
 
