@@ -44,6 +44,8 @@ def case_parcels(ticket: Ticket) -> QuerySet[Parcel]:
     """The parcels a claim is about: every parcel of the case's order (forward and return), or the case's own."""
     if ticket.order_id is not None:
         return Parcel.objects.filter(order_id=ticket.order_id).select_related("carrier").order_by("created_at", "id")
+    if ticket.parcel_id is None:
+        return Parcel.objects.none()
     return Parcel.objects.filter(id=ticket.parcel_id).select_related("carrier")
 
 
