@@ -65,7 +65,9 @@ def attach(message: Message, name: str, data: bytes, kind: str) -> Attachment:
     )
 
 
-def make_world(shop: Shop, agent: User, *, events: int = 3, buyer_name: str = "Иван Петров") -> World:
+def make_world(
+    shop: Shop, agent: User, *, events: int = 3, buyer_name: str = "Иван Петров", tracking_number: str = "RB123456785GB",
+) -> World:
     order = OrderFactory(
         shop=shop, recipient_name=buyer_name, city="Москва", address_line="ул. Тверская, д. 1, кв. 5", postal_code="125009",
         declared_value=Decimal("4500.00"), promised_delivery_date=dt.date(2026, 11, 12),
@@ -73,7 +75,7 @@ def make_world(shop: Shop, agent: User, *, events: int = 3, buyer_name: str = "�
     OrderLineFactory(order=order, sku="CASE-1", name="Чехол для телефона", quantity=2, unit_price=Decimal("1250.00"))
     OrderLineFactory(order=order, sku="EAR-7", name="蓝牙耳机 Bluetooth", quantity=1, unit_price=Decimal("2000.00"))
     carrier = CarrierFactory(code="russian-post", name="Почта России")
-    parcel = ParcelFactory(order=order, carrier=carrier, tracking_number="RB123456785GB", status=ParcelStatus.IN_TRANSIT)
+    parcel = ParcelFactory(order=order, carrier=carrier, tracking_number=tracking_number, status=ParcelStatus.IN_TRANSIT)
     texts = [("1", "Приём", "Шэньчжэнь 深圳"), ("8", "Обработка", "Москва ЦЕХ"), ("14", "Таможенное оформление завершено", "Москва")]
     for i in range(events):
         code, text, place = texts[i % len(texts)]
