@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from orders.selectors import shops_for_user
@@ -29,6 +30,13 @@ from tickets.dossier import claim_dossier as build_dossier
 from tickets.models import Claim
 
 PAGE_SIZE = 50
+MOVE_LABELS = {  # the button says what the agent does, not the status it leads to
+    Claim.Status.SUBMITTED: gettext_lazy("Submit to the liable party"),
+    Claim.Status.UNDER_REVIEW: gettext_lazy("Mark under review"),
+    Claim.Status.APPROVED: gettext_lazy("Approve"),
+    Claim.Status.REJECTED: gettext_lazy("Reject"),
+    Claim.Status.PAID: gettext_lazy("Mark paid"),
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ def claim_new(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def _moves(request: HttpRequest, claim: Claim) -> list[Move]:
     may_approve = request.user.has_perm("tickets.approve_claim")
     return [
-        Move(status, str(Claim.Status(status).label), claim.needs_supervisor_for(status) and not may_approve)
+        Move(status, str(MOVE_LABELS[status]), claim.needs_supervisor_for(status) and not may_approve)
         for status in claim.next_statuses()
     ]
 

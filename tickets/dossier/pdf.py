@@ -58,8 +58,8 @@ class DossierPDF(FPDF):
         self.set_font(FONT, size=size)
         self.multi_cell(0, 4.5, _clean(text), new_x="LMARGIN", new_y="NEXT")
 
-    def pairs(self, rows: Sequence[tuple[str, object]]) -> None:
-        with self.table(col_widths=(45, 135), first_row_as_headings=False, line_height=5, text_align="LEFT") as table:
+    def pairs(self, rows: Sequence[tuple[str, object]], widths: tuple[float, float] = (45, 135)) -> None:
+        with self.table(col_widths=widths, first_row_as_headings=False, line_height=5, text_align="LEFT") as table:
             for label, value in rows:
                 row = table.row()
                 row.cell(label)
@@ -214,7 +214,7 @@ def _evidence_section(pdf: DossierPDF, dossier: Dossier, file_rows: Sequence[Seq
     pdf.heading(_("Evidence"))
     if dossier.checklist:
         marks = [(item.label, _("provided") if item.present else _("MISSING")) for item in dossier.checklist]
-        pdf.pairs(marks)
+        pdf.pairs(marks, widths=(80, 100))
         pdf.ln(2)
     if not file_rows:
         pdf.paragraph(_("No evidence files are enclosed."))
