@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,7 +31,7 @@ from tickets.dossier import claim_dossier as build_dossier
 from tickets.models import Claim
 
 PAGE_SIZE = 50
-MOVE_LABELS = {  # the button says what the agent does, not the status it leads to
+MOVE_LABELS: dict[str, Promise] = {  # the button says what the agent does, not the status it leads to
     Claim.Status.SUBMITTED: gettext_lazy("Submit to the liable party"),
     Claim.Status.UNDER_REVIEW: gettext_lazy("Mark under review"),
     Claim.Status.APPROVED: gettext_lazy("Approve"),
