@@ -12,7 +12,7 @@ from django.utils import timezone
 from logistics.models import Carrier, Parcel, TrackingEvent
 from logistics.statuses import ParcelStatus
 from orders.models import BuyerProfile, FulfilmentScheme, Order, OrderLine, Shop, ShopMembership
-from tickets.models import Claim, Message, Ticket, TicketKind
+from tickets.models import Attachment, Claim, EvidenceKind, Message, Ticket, TicketKind
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -144,3 +144,18 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     kind = Claim.Kind.COMPENSATION
     amount = Decimal("1999.00")
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    """An evidence file on a message of the message's case (bytes stored in the test MEDIA_ROOT)."""
+
+    class Meta:
+        model = Attachment
+
+    message = factory.SubFactory(MessageFactory)
+    ticket = factory.LazyAttribute(lambda a: a.message.ticket)
+    file = factory.django.FileField(filename="evidence.pdf", data=b"%PDF-1.4\n%%EOF\n")
+    original_name = "invoice.pdf"
+    content_type = "application/pdf"
+    size = factory.LazyAttribute(lambda a: a.file.size)
+    evidence_kind = EvidenceKind.OTHER

@@ -390,14 +390,18 @@ class ClaimAdmin(SupportdeskAdmin):
     list_select_related = ("ticket", "created_by")
     search_fields = ("=ticket__reference", "=ticket__order__posting_number")
     autocomplete_fields = ("ticket",)
-    readonly_fields = ("ticket", "created_by", "created_at", "updated_at")
+    # the claim's workflow fields are written only by claim_change_status, with the status move
+    _WORKFLOW_FIELDS = ("status", "external_reference", "resolution_note", "evidence_override_reason")
+    readonly_fields = (
+        "ticket", "created_by", "created_at", "updated_at", "submitted_at", "decided_by", "decided_at", "paid_at",
+    )
 
     def base_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return claims_visible_to(request.user)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        fields = ("ticket", "kind", "amount", "currency", "liable_party", "insured")
-        return fields if obj is None else (*fields, "status", "created_by", "created_at", "updated_at")
+        fields = ("ticket", "kind", "amount", "currency", "liable_party", "insured", "note")
+        return fields if obj is None else (*fields, *self._WORKFLOW_FIELDS, *self.readonly_fields[1:])
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.readonly_fields if obj is not None else ()
@@ -407,19 +411,24 @@ class ClaimAdmin(SupportdeskAdmin):
         if not change:
             claim = services.claim_create(
                 ticket=data["ticket"], kind=data["kind"], amount=data["amount"], currency=data["currency"],
-                liable_party=data["liable_party"], insured=data["insured"], acting_user=staff_user(request),
+                liable_party=data["liable_party"], insured=data["insured"], note=data.get("note", ""),
+                acting_user=staff_user(request),
             )
             adopt_saved(obj, claim)
             return
-        self.save_changed_fields(obj, form, skip=("status",))
+        self.save_changed_fields(obj, form, skip=self._WORKFLOW_FIELDS)
         if "status" in form.changed_data:
-            self._change_status(request, obj, data["status"])
+            self._change_status(request, obj, data)
         obj.refresh_from_db()
 
-    def _change_status(self, request: HttpRequest, obj: Claim, status: str) -> None:
-        try:  # who may approve or pay is the service's rule (the shop's threshold), the same everywhere
-            stored = Claim.objects.select_related("ticket").get(pk=obj.pk)
-            services.claim_change_status(claim=stored, status=status, acting_user=staff_user(request))
+    def _change_status(self, request: HttpRequest, obj: Claim, data: dict[str, Any]) -> None:
+        try:  # who may approve or pay, and what evidence a submission needs, are the service's rules
+            stored = Claim.objects.select_related("ticket", "ticket__shop").get(pk=obj.pk)
+            services.claim_change_status(
+                claim=stored, status=data["status"], acting_user=staff_user(request),
+                external_reference=data.get("external_reference", ""), resolution_note=data.get("resolution_note", ""),
+                override_reason=data.get("evidence_override_reason", ""),
+            )
         except ValidationError as error:
             self.refuse(request, gettext("status"), error)
 

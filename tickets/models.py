@@ -316,6 +316,18 @@ class Claim(models.Model):
     currency = models.CharField(max_length=3, default="RUB", validators=[currency_validator])
     liable_party = models.CharField(max_length=12, choices=LiableParty.choices, default=LiableParty.CARRIER)
     insured = models.BooleanField(default=False)
+    note = models.TextField(blank=True, help_text=_("Why this claim is filed: the agent's summary for the liable party."))
+    external_reference = models.CharField(
+        max_length=100, blank=True, help_text=_("The carrier's, marketplace's or insurer's own number for this claim.")
+    )
+    resolution_note = models.TextField(blank=True, help_text=_("What the liable party decided, and why."))
+    evidence_override_reason = models.TextField(
+        blank=True, help_text=_("Set when the claim was submitted although evidence was missing: why.")
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, help_text=_("When it was approved or rejected."))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    paid_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -323,6 +335,7 @@ class Claim(models.Model):
     class Meta:
         ordering = ["-created_at"]
         permissions = [("approve_claim", "Can approve or reject claims")]
+        indexes = [models.Index(fields=["status", "-created_at"], name="claim_status_recent_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="claim_amount_not_negative"),
             models.CheckConstraint(condition=Q(kind__in=["compensation", "reship", "refund", "coupon"]), name="claim_kind_valid"),
@@ -345,6 +358,15 @@ class Claim(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.CLAIM_TRANSITIONS.get(self.status, frozenset())
+
+    def next_statuses(self) -> list[str]:
+        """The moves the workflow allows from here, in workflow order (for the desk's buttons)."""
+        allowed = self.CLAIM_TRANSITIONS.get(self.status, frozenset())
+        return [status for status in self.Status.values if status in allowed]
+
+    def needs_supervisor_for(self, status: str) -> bool:
+        """Approving or paying above the shop's threshold is a supervisor's decision (the shop must be loaded)."""
+        return status in (self.Status.APPROVED, self.Status.PAID) and self.amount > self.ticket.shop.claim_approval_threshold
 
 
 class NotificationKind(models.TextChoices):

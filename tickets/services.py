@@ -1,4 +1,4 @@
-"""Writes for cases: create, reply, assign, change status, evidence, claims, SLA breaches.
+"""Writes for cases: create, reply, assign, change status, evidence, SLA breaches (claims: tickets/claims.py).
 
 Every change writes a TicketEvent in the same transaction (STYLE rule 3); status changes are
 conditional updates, so two agents acting at once cannot overwrite each other (rule 5).
@@ -7,7 +7,6 @@ conditional updates, so two agents acting at once cannot overwrite each other (r
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from functools import partial
 
 from django.contrib.auth.models import User
@@ -20,9 +19,12 @@ from django.utils.translation import gettext as _
 
 from logistics.models import Parcel
 from orders.models import Order, Shop, ShopMembership
+
+# Re-exported: the claims' writers live in tickets/claims.py; callers keep importing them from here.
+from tickets.claims import claim_change_status as claim_change_status
+from tickets.claims import claim_create as claim_create
 from tickets.models import (
     Attachment,
-    Claim,
     EvidenceKind,
     Message,
     Ticket,
@@ -190,46 +192,6 @@ def attachment_add(
         # on commit: the worker must see the row (celery-types lacks DjangoTask.delay_on_commit)
         transaction.on_commit(partial(attachment_sanitize_task.delay, attachment.id))
     return attachment
-
-
-@transaction.atomic
-def claim_create(
-    *, ticket: Ticket, kind: str, amount: Decimal, currency: str, acting_user: User,
-    liable_party: str = Claim.LiableParty.CARRIER, insured: bool = False,
-) -> Claim:
-    claim = Claim(
-        ticket=ticket, kind=kind, amount=amount, currency=currency, liable_party=liable_party, insured=insured, created_by=acting_user
-    )
-    claim.full_clean()
-    claim.save()
-    _event(ticket, Kind.CLAIM_CREATED, acting_user, new=f"{kind} {amount} {currency}")
-    return claim
-
-
-@transaction.atomic
-def claim_change_status(*, claim: Claim, status: str, acting_user: User) -> Claim:
-    """Move a claim along draft → submitted → under_review → approved | rejected → paid.
-
-    Approving or paying a claim above its shop's claim_approval_threshold needs tickets.approve_claim
-    (supervisors); at or below it any agent may. Raises ValidationError for any other move or a missing
-    permission, writing nothing; a concurrent change wins and this one does nothing.
-    """
-    old = claim.status
-    if not claim.can_transition_to(status):
-        raise ValidationError(_("A claim cannot go from %(old)s to %(new)s.") % {"old": old, "new": status})
-    threshold = claim.ticket.shop.claim_approval_threshold
-    needs_supervisor = status in (Claim.Status.APPROVED, Claim.Status.PAID) and claim.amount > threshold
-    if needs_supervisor and not acting_user.has_perm("tickets.approve_claim"):
-        raise ValidationError(
-            _("Claims above %(threshold)s %(currency)s need a supervisor to approve or pay them; this one is %(amount)s %(currency)s.")
-            % {"threshold": threshold, "currency": claim.currency, "amount": claim.amount}
-        )
-    if Claim.objects.filter(id=claim.id, status=old).update(status=status, updated_at=timezone.now()) != 1:
-        claim.refresh_from_db()
-        return claim
-    _event(claim.ticket, Kind.CLAIM_STATUS_CHANGED, acting_user, f"{claim.pk}:{old}", f"{claim.pk}:{status}")
-    claim.refresh_from_db()
-    return claim
 
 
 def tickets_record_sla_breaches(*, now: dt.datetime | None = None) -> int:

@@ -352,7 +352,9 @@ def test_claim_status_change_goes_through_the_service(client, desk_agent, shop):
     claim = ClaimFactory(ticket=make_case(shop=shop))
     login(client, desk_agent)
 
-    response = client.post(change_url(claim), claim_form(claim, status="submitted", amount="2500.00"))
+    # no evidence on the case: the admin's submission states why it goes out without (tickets/claims.py)
+    data = claim_form(claim, status="submitted", amount="2500.00", evidence_override_reason="Invoice follows")
+    response = client.post(change_url(claim), data)
 
     assert response.status_code == 302
     claim.refresh_from_db()
@@ -442,3 +444,15 @@ def test_agent_edits_own_shop_case_through_the_services(client, desk_agent, shop
     assert set(TicketEvent.objects.filter(ticket=ticket, actor=desk_agent).values_list("kind", flat=True)) == {
         Kind.STATUS_CHANGED, Kind.ASSIGNED,
     }
+
+
+def test_claim_submission_without_evidence_is_refused_in_the_admin_too(client, desk_agent, shop):
+    claim = ClaimFactory(ticket=make_case(shop=shop, kind="lost_parcel"))
+    login(client, desk_agent)
+
+    response = client.post(change_url(claim), claim_form(claim, status="submitted"))
+
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.DRAFT
+    assert any("evidence is missing: Proof of value" in message for message in messages_of(response))

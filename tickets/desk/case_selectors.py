@@ -13,9 +13,11 @@ from django.utils.translation import gettext as _
 from logistics.models import Parcel, TrackingNumberChange
 from logistics.selectors import order_parcels_with_timelines
 from orders.models import BuyerProfile, OrderLine, ShopMembership
+from tickets.claim_selectors import claims_for_case
 from tickets.macros import macros_available_to
 from tickets.models import (
     Attachment,
+    Claim,
     EvidenceKind,
     Macro,
     Message,
@@ -54,6 +56,7 @@ class CasePage:
     agents: list[User]
     statuses: list[tuple[str, str]]
     merged_cases: list[Ticket]
+    claims: list[Claim]
 
     @property
     def last_message_id(self) -> int:
@@ -66,7 +69,7 @@ class CasePage:
 
 def evidence_checklist(ticket: Ticket, attachments: Iterable[Attachment]) -> list[EvidenceItem]:
     """What the kind of case needs (REQUIRED_EVIDENCE) and whether any attachment of the case is of that kind."""
-    present = {attachment.evidence_kind for attachment in attachments}
+    present = {a.evidence_kind for a in attachments if a.state != Attachment.State.REJECTED}
     return [EvidenceItem(kind, str(EvidenceKind(kind).label), kind in present) for kind in ticket.required_evidence]
 
 
@@ -138,6 +141,7 @@ def case_page(user: AbstractBaseUser, ticket: Ticket) -> CasePage:
         agents=agents,
         statuses=[(s.value, str(s.label)) for s in TicketStatus if ticket.can_transition_to(s.value)],
         merged_cases=list(ticket.merged_cases.order_by("id").only("id", "reference", "subject", "merged_into_id")),
+        claims=list(claims_for_case(ticket)),
     )
 
 

@@ -16,7 +16,7 @@ from tickets.presence import PRESENCE_TTL_SECONDS, presence_touch
 # session, user, desk check; the case and two staff checks (access, thread); messages, their attachments; events;
 # assignable agents; order lines; buyer profile; parcels, their events, their number changes; macros; merged duplicates;
 # the desk navigation's three group checks; the unread-notification badge; the carriers of the tracking forms.
-CASE_PAGE_QUERIES = 22
+CASE_PAGE_QUERIES = 23  # includes the claims panel
 
 
 def case_urls(ticket: Ticket) -> list[tuple[str, str]]:

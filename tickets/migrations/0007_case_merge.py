@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0005_attachment_state'),
+        ('tickets', '0006_claims_dossier'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
