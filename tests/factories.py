@@ -9,10 +9,10 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from logistics.models import Carrier, Parcel, TrackingEvent
+from logistics.models import AnomalyKind, Carrier, Parcel, ParcelAnomaly, TrackingEvent
 from logistics.statuses import ParcelStatus
 from orders.models import BuyerProfile, FulfilmentScheme, Order, OrderLine, Shop, ShopMembership
-from tickets.models import Claim, Message, Ticket, TicketKind
+from tickets.models import Claim, Message, Ticket, TicketEvent, TicketEventKind, TicketKind
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -144,3 +144,20 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     kind = Claim.Kind.COMPENSATION
     amount = Decimal("1999.00")
+
+
+class ParcelAnomalyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ParcelAnomaly
+
+    parcel = factory.SubFactory(ParcelFactory)
+    kind = AnomalyKind.SUSPECTED_LOST
+
+
+class TicketEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TicketEvent
+
+    ticket = factory.SubFactory(TicketFactory)
+    kind = TicketEventKind.SLA_BREACHED
+    new_value = "resolution"
