@@ -107,7 +107,8 @@ def report_cases(report: ReportFilter) -> QuerySet[Ticket]:
         cases = cases.filter(parcel__carrier=report.carrier)
     breach = TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=TicketEventKind.SLA_BREACHED)
     return cases.annotate(
-        case_kind=F("kind"), case_channel=F("channel"),
+        case_kind=F("kind"), case_channel=F("channel"), case_carrier=F("parcel__carrier__name"),
+        case_carrier_pk=F("parcel__carrier_id"),
         first_response_hours=HoursBetween(F("first_responded_at"), F("created_at")),
         resolution_hours=HoursBetween(F("resolved_at"), F("created_at")),
         breached=Exists(breach),
@@ -128,10 +129,11 @@ def _case_measures() -> dict[str, Any]:
     }
 
 
-def case_metrics(report: ReportFilter, *, by: str | None) -> list[Row]:
-    """Per `case_kind` or `case_channel`; `by=None`: one row for all cases of the period."""
+def case_metrics(report: ReportFilter, *, by: list[str]) -> list[Row]:
+    """Per `case_kind`, `case_channel` or `case_carrier` + `case_carrier_pk` (the carrier of the case's parcel,
+    None for cases without one); `by=[]`: one row for all cases of the period."""
     percentiles = {"p90_first_response_hours": ("first_response_hours", P90), "p90_resolution_hours": ("resolution_hours", P90)}
-    return grouped_rows(report_cases(report), keys=[by] if by else [], measures=_case_measures(), percentiles=percentiles)
+    return grouped_rows(report_cases(report), keys=by, measures=_case_measures(), percentiles=percentiles)
 
 
 def weekly_case_volume(report: ReportFilter) -> list[Row]:

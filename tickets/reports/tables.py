@@ -101,16 +101,24 @@ _CASE_COLUMNS = [
 
 def case_kinds_table(report: ReportFilter) -> Table:
     labels = {str(value): str(label) for value, label in TicketKind.choices}
-    rows = _case_rows(case_metrics(report, by="case_kind"), "case_kind", labels)
+    rows = _case_rows(case_metrics(report, by=["case_kind"]), "case_kind", labels)
     if rows:
-        rows += _case_rows(case_metrics(report, by=None), None, labels)
+        rows += _case_rows(case_metrics(report, by=[]), None, labels)
     return Table("case_kinds", _("Cases by kind"), [Column("group", _("Kind"), "text"), *_CASE_COLUMNS], rows)
 
 
 def case_channels_table(report: ReportFilter) -> Table:
     labels = {str(value): str(label) for value, label in TicketChannel.choices}
-    rows = _case_rows(case_metrics(report, by="case_channel"), "case_channel", labels)
+    rows = _case_rows(case_metrics(report, by=["case_channel"]), "case_channel", labels)
     return Table("case_channels", _("Cases by channel"), [Column("group", _("Channel"), "text"), *_CASE_COLUMNS], rows)
+
+
+def case_carriers_table(report: ReportFilter) -> Table:
+    """Satisfaction and SLA per carrier: how the cases about each carrier's parcels went."""
+    rows = _case_rows(case_metrics(report, by=["case_carrier", "case_carrier_pk"]), "case_carrier", {})
+    for row in rows:
+        row["group"] = row["group"] or str(_("No parcel"))
+    return Table("case_carriers", _("Cases by carrier"), [Column("group", _("Carrier"), "text"), *_CASE_COLUMNS], rows)
 
 
 def case_weeks_table(report: ReportFilter) -> Table:
@@ -128,6 +136,7 @@ class ReportTable(models.TextChoices):
     LANES = "lanes", _("Lanes")
     CASE_KINDS = "case_kinds", _("Cases by kind")
     CASE_CHANNELS = "case_channels", _("Cases by channel")
+    CASE_CARRIERS = "case_carriers", _("Cases by carrier")
     CASE_WEEKS = "case_weeks", _("Case volume by week")
 
 
@@ -136,6 +145,7 @@ BUILDERS: dict[str, Callable[[ReportFilter], Table]] = {
     ReportTable.LANES: lanes_table,
     ReportTable.CASE_KINDS: case_kinds_table,
     ReportTable.CASE_CHANNELS: case_channels_table,
+    ReportTable.CASE_CARRIERS: case_carriers_table,
     ReportTable.CASE_WEEKS: case_weeks_table,
 }
 

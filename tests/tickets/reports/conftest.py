@@ -107,9 +107,10 @@ def parcels(shop, other_shop):
     return {"alpha": alpha, "beta": beta}
 
 
-def case(shop, *, kind, channel, created, reply_h=None, resolved_h=None, rating=None, breaches=()):
+def case(shop, *, kind, channel, created, reply_h=None, resolved_h=None, rating=None, breaches=(), parcel=None):
     ticket = TicketFactory(
-        order=OrderFactory(shop=shop, buyer=BuyerFactory()), kind=kind, channel=channel, created_at=created,
+        order=parcel.order if parcel else OrderFactory(shop=shop, buyer=BuyerFactory()), parcel=parcel, kind=kind, channel=channel,
+        created_at=created,
         first_responded_at=None if reply_h is None else created + dt.timedelta(hours=reply_h),
         resolved_at=None if resolved_h is None else created + dt.timedelta(hours=resolved_h), rating=rating,
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from pytest import approx
 
-from tests.tickets.reports.conftest import PERIOD
+from tests.tickets.reports.conftest import PERIOD, at, case
+from tickets.models import TicketChannel, TicketKind
 
+approx = pytest.approx
 URL = "/desk/reports/"
 
 
@@ -98,6 +99,20 @@ def test_case_metrics_by_channel_and_week(client, supervisor, cases):
     weeks = [(row["week"], row["kind_label"], row["cases"]) for row in result["case_weeks"].rows]
     assert weeks == [("2026-03-02", "Delivery delay", 2), ("2026-03-09", "Delivery delay", 1), ("2026-03-09", "Lost parcel", 1),
                      ("2026-03-16", "Lost parcel", 1)]  # fmt: skip
+
+
+def test_case_metrics_by_carrier(client, supervisor, parcels, cases, shop):
+    alpha_parcel = parcels["alpha"].parcels.filter(order__shop=shop).first()
+    case(shop, kind=TicketKind.DAMAGED, channel=TicketChannel.CHAT, created=at(12), reply_h=3, rating=5, parcel=alpha_parcel)
+    case(shop, kind=TicketKind.DAMAGED, channel=TicketChannel.CHAT, created=at(13), reply_h=5, rating=2, parcel=alpha_parcel,
+         breaches=["resolution"])  # fmt: skip
+    rows = by(tables(client, supervisor)["case_carriers"].rows, "group")
+    assert set(rows) == {"No parcel", "Alpha Post"}  # (the NULL group sorts first on SQLite, last on PostgreSQL)
+    alpha = rows["Alpha Post"]
+    assert (alpha["cases"], alpha["ratings"], alpha["satisfied_pct"], alpha["breach_pct"]) == (2, 2, approx(50.0), approx(50.0))
+    assert alpha["avg_first_response_hours"] == approx(4.0)
+    assert alpha["p90_first_response_hours"] == approx(4.8)
+    assert rows["No parcel"]["cases"] == 5
 
 
 def test_charts_get_their_data_as_json(client, supervisor, parcels, cases):
