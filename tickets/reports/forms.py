@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +30,11 @@ class ReportFilterForm(forms.Form):
     carrier = forms.ModelChoiceField(label=_("Carrier"), queryset=Carrier.objects.all(), required=False, empty_label=_("All carriers"),
                                      widget=forms.Select(attrs=_SELECT))
 
-    def __init__(self, data: Any, *, user: AbstractBaseUser | AnonymousUser) -> None:
+    def __init__(self, data: QueryDict, *, user: AbstractBaseUser | AnonymousUser) -> None:
+        if not data.get("start") and not data.get("end"):  # show the default range in the inputs too
+            data = data.copy()
+            today = timezone.localdate()
+            data.update({"start": (today - dt.timedelta(days=DEFAULT_DAYS - 1)).isoformat(), "end": today.isoformat()})
         super().__init__(data)
         self.user = user
         self.fields["shop"].queryset = shops_for_user(user)  # type: ignore[attr-defined]

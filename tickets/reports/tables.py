@@ -32,6 +32,7 @@ class Table:
     title: str | Promise
     columns: list[Column]
     rows: list[Row]
+    has_total: bool = False  # the last row sums up the others
 
     def cells(self) -> list[list[Any]]:
         """The rows as lists of values in column order (what the template and the CSV writer walk)."""
@@ -70,7 +71,8 @@ def carriers_table(report: ReportFilter) -> Table:
     rows = _scorecard_rows(carrier_scorecard(report))
     if rows:
         rows += _scorecard_rows(carrier_scorecard(report, total=True), total=True)
-    return Table("carriers", _("Carrier scorecard"), [Column("carrier_name", _("Carrier"), "text"), *_SCORECARD_COLUMNS], rows)
+    columns = [Column("carrier_name", _("Carrier"), "text"), *_SCORECARD_COLUMNS]
+    return Table("carriers", _("Carrier scorecard"), columns, rows, has_total=bool(rows))
 
 
 def lanes_table(report: ReportFilter) -> Table:
@@ -104,7 +106,7 @@ def case_kinds_table(report: ReportFilter) -> Table:
     rows = _case_rows(case_metrics(report, by=["case_kind"]), "case_kind", labels)
     if rows:
         rows += _case_rows(case_metrics(report, by=[]), None, labels)
-    return Table("case_kinds", _("Cases by kind"), [Column("group", _("Kind"), "text"), *_CASE_COLUMNS], rows)
+    return Table("case_kinds", _("Cases by kind"), [Column("group", _("Kind"), "text"), *_CASE_COLUMNS], rows, has_total=bool(rows))
 
 
 def case_channels_table(report: ReportFilter) -> Table:

@@ -160,6 +160,8 @@ def test_the_default_range_is_the_last_30_days(client, supervisor, parcels, case
     response = client.get(URL)
     report = response.context["report"]
     assert (report.start.isoformat(), report.end.isoformat()) == ("2026-02-19", "2026-03-20")
+    html = response.content.decode()
+    assert 'name="start" value="2026-02-19"' in html and 'name="end" value="2026-03-20"' in html
     assert response.context["tables"]["carriers"].rows[-1]["shipped"] == 11  # with the parcel shipped on 02-20
     assert by(response.context["tables"]["case_kinds"].rows, "group")["All cases"]["cases"] == 6
 
