@@ -73,7 +73,9 @@ def grouped_rows(
     measure and each percentile {name: (annotated field, fraction)}. No keys: one row for the whole set.
 
     Rows come ordered by the keys. One query on PostgreSQL, two elsewhere, whatever the number of rows.
+    Without measures each row carries `rows`, the group's size (an aggregate is what makes it a GROUP BY).
     """
+    measures = measures or {"rows": Count("pk")}
     if connection.vendor == "postgresql":
         measures = {**measures, **{name: PercentileCont(F(field), fraction) for name, (field, fraction) in percentiles.items()}}
         return _aggregate(queryset, keys, measures)
