@@ -109,14 +109,14 @@ def carrier_scorecard(report: ReportFilter, *, by_lane: bool = False, total: boo
 # --- cases ---
 
 def report_cases(report: ReportFilter) -> QuerySet[Ticket]:
-    """Cases opened in the period, annotated with their response and resolution times and whether an SLA ran out."""
+    """Cases opened in the period (with a carrier chosen: those about its parcels), annotated with their response
+    and resolution times."""
     start, end = report.bounds()
     cases = Ticket.objects.filter(created_at__gte=start, created_at__lt=end, shop__in=report.shops)
     if report.carrier is not None:
         cases = cases.filter(parcel__carrier=report.carrier)
     return cases.annotate(
-        case_kind=F("kind"), case_channel=F("channel"), case_carrier=F("parcel__carrier__name"),
-        case_carrier_pk=F("parcel__carrier_id"),
+        case_kind=F("kind"), case_channel=F("channel"),
         first_response_hours=HoursBetween(F("first_responded_at"), F("created_at")),
         resolution_hours=HoursBetween(F("resolved_at"), F("created_at")),
     )
@@ -138,11 +138,19 @@ def _case_measures(report: ReportFilter) -> dict[str, Any]:
     }
 
 
+_CASE_PERCENTILES = {"p90_first_response_hours": ("first_response_hours", P90), "p90_resolution_hours": ("resolution_hours", P90)}
+
+
 def case_metrics(report: ReportFilter, *, by: list[str]) -> list[Row]:
-    """Per `case_kind`, `case_channel` or `case_carrier` + `case_carrier_pk` (the carrier of the case's parcel,
-    None for cases without one); `by=[]`: one row for all cases of the period."""
-    percentiles = {"p90_first_response_hours": ("first_response_hours", P90), "p90_resolution_hours": ("resolution_hours", P90)}
-    return grouped_rows(report_cases(report), keys=by, measures=_case_measures(report), percentiles=percentiles)
+    """Per `case_kind` or `case_channel`; `by=[]`: one row for all cases of the period."""
+    return grouped_rows(report_cases(report), keys=by, measures=_case_measures(report), percentiles=_CASE_PERCENTILES)
+
+
+def case_metrics_by_carrier(report: ReportFilter) -> list[Row]:
+    """Per carrier of the case's parcel (`case_carrier` name and `case_carrier_pk`; None for cases without a parcel)."""
+    cases = report_cases(report).annotate(case_carrier=F("parcel__carrier__name"), case_carrier_pk=F("parcel__carrier_id"))
+    keys = ["case_carrier", "case_carrier_pk"]
+    return grouped_rows(cases, keys=keys, measures=_case_measures(report), percentiles=_CASE_PERCENTILES)
 
 
 def weekly_case_volume(report: ReportFilter) -> list[Row]:

@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import TicketChannel, TicketKind
-from tickets.reports.selectors import ReportFilter, carrier_scorecard, case_metrics, weekly_case_volume
+from tickets.reports.selectors import ReportFilter, carrier_scorecard, case_metrics, case_metrics_by_carrier, weekly_case_volume
 from tickets.reports.sql import Row
 
 Format = Literal["text", "int", "pct", "num"]
@@ -117,7 +117,7 @@ def case_channels_table(report: ReportFilter) -> Table:
 
 def case_carriers_table(report: ReportFilter) -> Table:
     """Satisfaction and SLA per carrier: how the cases about each carrier's parcels went."""
-    rows = _case_rows(case_metrics(report, by=["case_carrier", "case_carrier_pk"]), "case_carrier", {})
+    rows = _case_rows(case_metrics_by_carrier(report), "case_carrier", {})
     for row in rows:
         row["group"] = row["group"] or str(_("No parcel"))
     return Table("case_carriers", _("Cases by carrier"), [Column("group", _("Carrier"), "text"), *_CASE_COLUMNS], rows)
