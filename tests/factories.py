@@ -9,10 +9,10 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from logistics.models import Carrier, Parcel, TrackingEvent
+from logistics.models import AnomalyKind, Carrier, Parcel, ParcelAnomaly, TrackingEvent
 from logistics.statuses import ParcelStatus
 from orders.models import BuyerProfile, FulfilmentScheme, Order, OrderLine, Shop, ShopMembership
-from tickets.models import Attachment, Claim, EvidenceKind, Message, Ticket, TicketKind
+from tickets.models import Attachment, Claim, EvidenceKind, Message, Ticket, TicketEvent, TicketEventKind, TicketKind
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -159,3 +159,19 @@ class AttachmentFactory(factory.django.DjangoModelFactory):
     content_type = "application/pdf"
     size = factory.LazyAttribute(lambda a: a.file.size)
     evidence_kind = EvidenceKind.OTHER
+
+class ParcelAnomalyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ParcelAnomaly
+
+    parcel = factory.SubFactory(ParcelFactory)
+    kind = AnomalyKind.SUSPECTED_LOST
+
+
+class TicketEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TicketEvent
+
+    ticket = factory.SubFactory(TicketFactory)
+    kind = TicketEventKind.SLA_BREACHED
+    new_value = "resolution"

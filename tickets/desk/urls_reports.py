@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from tickets.reports import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.reports, name="reports"),
+]
