@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from logistics.models import Parcel
 from orders.models import Order, Shop, ShopMembership
+from tickets.assignment import ticket_auto_assign
 from tickets.models import (
     Attachment,
     Claim,
@@ -31,7 +32,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.notifications import notify_agent_reply, notify_status_changed
-from tickets.sla import sla_due_times
+from tickets.sla import sla_clock_change, sla_fields
 
 Kind = TicketEvent.Kind
 
@@ -68,16 +69,15 @@ def ticket_create(
         order = parcel.order
     _check_anchor(shop=shop, buyer=buyer, order=order, parcel=parcel)
     now = timezone.now()
-    first_due, resolution_due = sla_due_times(opened_at=now, priority=priority)
     ticket = Ticket(
         shop=shop, buyer=buyer, order=order, parcel=parcel, kind=kind, subject=subject.strip(), channel=channel,
-        priority=priority, first_response_due=first_due, resolution_due=resolution_due, created_at=now,
+        priority=priority, created_at=now, **sla_fields(shop=shop, kind=kind, priority=priority, opened_at=now),
     )
     ticket.full_clean()
     ticket.save()
     _event(ticket, Kind.CREATED, acting_user, new=kind)
     Message.objects.create(ticket=ticket, author=acting_user, body=body, created_at=now)
-    return ticket
+    return ticket_auto_assign(ticket=ticket, now=now)
 
 
 @transaction.atomic
@@ -104,10 +104,14 @@ def ticket_change_status(*, ticket: Ticket, status: str, acting_user: User | Non
         changes["closed_at"] = now
     elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         changes.update(resolved_at=None, closed_at=None)
+    clock = sla_clock_change(ticket=ticket, status=status, now=now)  # waiting pauses the SLA clock
+    changes.update(clock.changes)
     if Ticket.objects.filter(id=ticket.id, status=old).update(**changes) != 1:
         ticket.refresh_from_db()
         return ticket  # someone else moved it first: their change stands
     _event(ticket, Kind.STATUS_CHANGED, acting_user, old, status)
+    if clock.event:
+        _event(ticket, clock.event, acting_user, clock.old_value, clock.new_value)
     ticket.refresh_from_db()
     notify_status_changed(ticket=ticket, old=old, acting_user=acting_user)
     return ticket
@@ -129,13 +133,19 @@ def ticket_assign(*, ticket: Ticket, agent: User | None, acting_user: User) -> T
 
 
 @transaction.atomic
-def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: User) -> Ticket:
+def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: User | None) -> Ticket:
+    """Change the priority and recompute the SLA times from the case's opening under the policy that now
+    matches (keeping the paused time); `acting_user=None` is supportdesk escalating a breach."""
     old = ticket.priority
     if old == priority:
         return ticket
     ticket.priority = priority
     ticket.full_clean(validate_unique=False, validate_constraints=False)
-    ticket.save(update_fields=["priority", "updated_at"])
+    sla = sla_fields(shop=ticket.shop, kind=ticket.kind, priority=priority, opened_at=ticket.created_at,
+                     paused_seconds=ticket.sla_paused_seconds)
+    for name, value in sla.items():
+        setattr(ticket, name, value)
+    ticket.save(update_fields=["priority", "updated_at", *(name.removesuffix("_id") for name in sla)])
     _event(ticket, Kind.PRIORITY_CHANGED, acting_user, old, priority)
     return ticket
 
@@ -227,7 +237,8 @@ def tickets_record_sla_breaches(*, now: dt.datetime | None = None) -> int:
     the unique constraint keeps each breach to one row).
     """
     now = now or timezone.now()
-    open_cases = Ticket.objects.exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED])
+    # Paused cases (waiting on the buyer or the carrier) do not breach: their due times move on resume.
+    open_cases = Ticket.objects.exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED]).filter(sla_paused_at__isnull=True)
     late_reply = open_cases.filter(first_responded_at__isnull=True, first_response_due__lt=now)
     late_resolution = open_cases.filter(resolution_due__lt=now)
     recorded = 0
