@@ -445,4 +445,5 @@ class NotificationAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
     search_fields = ("=user__email", "=ticket__reference")
 
 
-from tickets import admin_macros  # noqa: E402, F401  (registers MacroAdmin; kept apart for this module's size)
+# Registers MacroAdmin and the SLA/assignment admins; kept apart for this module's size.
+from tickets import admin_macros, admin_sla  # noqa: E402, F401
