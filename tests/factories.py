@@ -144,3 +144,14 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     kind = Claim.Kind.COMPENSATION
     amount = Decimal("1999.00")
+
+
+class SlaPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tickets.SlaPolicy"
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+    shop = None
+    first_response_minutes = 240
+    resolution_minutes = 1440
+    warn_before_minutes = 60
