@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.forms import BaseModelForm
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -123,8 +124,22 @@ class AssignmentRuleAdmin(SupportdeskAdmin):
         return ", ".join(str(agent) for agent in rule.agents.all()) or "—"
 
 
+class AgentStatusForm(forms.ModelForm):
+    class Meta:
+        model = AgentStatus
+        fields = ("user", "is_away", "away_until")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        until = data.get("away_until")
+        if data.get("is_away") and until is not None and until <= timezone.now():
+            raise ValidationError({"away_until": gettext("Choose a time in the future.")})
+        return data
+
+
 @admin.register(AgentStatus)
 class AgentStatusAdmin(SupportdeskAdmin):
+    form = AgentStatusForm
     shop_lookup = "user__shop_memberships__shop_id"
     list_display = ("user", "is_away", "away_until", "updated_at")
     list_filter = ("is_away",)
@@ -141,10 +156,6 @@ class AgentStatusAdmin(SupportdeskAdmin):
         return ("user", "updated_at") if obj is not None else ("updated_at",)
 
     def save_model(self, request: HttpRequest, obj: Any, form: BaseModelForm[Any], change: bool) -> None:
-        try:
-            saved = agent_set_away(user=obj.user, is_away=obj.is_away, away_until=obj.away_until)
-        except ValidationError as error:
-            self.refuse(request, gettext("availability"), error)
-            return
-        obj.pk = saved.pk
+        saved = agent_set_away(user=obj.user, is_away=obj.is_away, away_until=obj.away_until)  # the form checked the time
+        obj.pk, obj.updated_at = saved.pk, saved.updated_at
         obj._state.adding = False

@@ -16,7 +16,7 @@ from tickets.models_sla import AssignmentStrategy
 
 _NINE, _SIX = dt.time(9, 0), dt.time(18, 0)
 # (shop or None for every shop, kind, name, first response, resolution, warn before: business minutes; raise priority)
-_POLICIES = [
+_POLICIES: list[tuple[str | None, str, str, int, int, int, bool]] = [
     (None, TicketKind.LOST_PARCEL, "Lost parcels: reply within 4 business hours", 240, 2700, 60, True),
     (DOM_I_SAD, "", "Дом и Сад: reply within 6 business hours", 360, 1620, 90, False),
 ]
@@ -43,9 +43,8 @@ def ensure_sla_setup(shops: dict[str, Shop], agents: list[User]) -> None:
     """Calendars (the Chinese shop also works Saturdays), policies, and assignment rules over `agents`."""
     for slug, shop in shops.items():
         _calendar(shop, saturday=slug == SHENZHEN)
-    for slug, kind, name, first, resolution, warn, escalate in _POLICIES:
-        shop = shops[slug] if slug else None
-        SlaPolicy.objects.get_or_create(shop=shop, kind=kind, priority="", defaults={
+    for policy_shop, kind, name, first, resolution, warn, escalate in _POLICIES:
+        SlaPolicy.objects.get_or_create(shop=shops[policy_shop] if policy_shop else None, kind=kind, priority="", defaults={
             "name": name, "first_response_minutes": first, "resolution_minutes": resolution, "warn_before_minutes": warn,
             "escalate_priority": escalate,
         })

@@ -4,7 +4,33 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+# Agents see the SLA set-up and who is away; supervisors configure it (as with macros, see 0004_macros).
+# Agents mark themselves away at /desk/me/away/, which needs no model permission.
+SLA_MODELS = ("slapolicy", "shopcalendar", "workinghours", "specialday", "assignmentrule", "agentstatus")
+AGENT_PERMS = [f"view_{model}" for model in SLA_MODELS]
+SUPERVISOR_PERMS = AGENT_PERMS + [f"{verb}_{model}" for verb in ("add", "change", "delete") for model in SLA_MODELS]
+
+
+def grant_sla_permissions(apps, schema_editor):
+    app_config = apps.get_app_config("tickets")
+    app_config.models_module = True
+    create_permissions(app_config, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in (("agents", AGENT_PERMS), ("supervisors", SUPERVISOR_PERMS)):
+        group = Group.objects.filter(name=name).first()
+        if group is not None:
+            group.permissions.add(*Permission.objects.filter(content_type__app_label="tickets", codename__in=codenames))
+
+
+def revoke_sla_permissions(apps, schema_editor):
+    Permission = apps.get_model("auth", "Permission")
+    for group in apps.get_model("auth", "Group").objects.filter(name__in=["agents", "supervisors"]):
+        group.permissions.remove(*Permission.objects.filter(content_type__app_label="tickets", codename__in=SUPERVISOR_PERMS))
 
 
 class Migration(migrations.Migration):
@@ -257,4 +283,5 @@ class Migration(migrations.Migration):
             model_name='workinghours',
             constraint=models.CheckConstraint(condition=models.Q(('closes__gt', models.F('opens'))), name='workinghours_closes_after_opens'),
         ),
+        migrations.RunPython(grant_sla_permissions, revoke_sla_permissions),
     ]
