@@ -214,3 +214,16 @@ def test_sla_snapshot_states_from_the_row_alone(django_assert_num_queries):
     case.resolved_at = msk(2026, 12, 4, 12, 0)
     assert sla_snapshot(case, msk(2026, 12, 9, 0, 0)).state == "breached"
     assert sla_snapshot(TicketFactory.build(first_response_due=None, resolution_due=None), msk(2026, 12, 1)).target is None
+
+
+def test_the_sla_badge_renders_each_state_without_queries(django_assert_num_queries):
+    from django.template import Context, Template
+
+    due = msk(2026, 12, 1, 12, 0)
+    case = TicketFactory.build(first_response_due=due, first_response_warn_at=due - dt.timedelta(hours=1), resolution_due=None)
+    page = Template("{% load sla %}{% sla_badge case now %}")
+    with django_assert_num_queries(0):
+        ok = page.render(Context({"case": case, "now": msk(2026, 12, 1, 9, 55)}))
+        late = page.render(Context({"case": case, "now": msk(2026, 12, 2, 14, 30)}))
+    assert 'data-sla-state="ok"' in ok and "2h 05m left" in ok
+    assert 'data-sla-state="breached"' in late and "1d 2h late" in late
