@@ -227,3 +227,15 @@ def test_the_sla_badge_renders_each_state_without_queries(django_assert_num_quer
         late = page.render(Context({"case": case, "now": msk(2026, 12, 2, 14, 30)}))
     assert 'data-sla-state="ok"' in ok and "2h 05m left" in ok
     assert 'data-sla-state="breached"' in late and "1d 2h late" in late
+
+
+def test_the_buyers_reply_resumes_the_clock_even_from_a_stale_row(order, agent):
+    from tickets.services import ticket_buyer_reply
+
+    ticket = open_case(order, msk(2026, 12, 1, 10, 0))
+    move(Ticket.objects.get(pk=ticket.pk), TicketStatus.WAITING_ON_BUYER, msk(2026, 12, 1, 11, 0), agent)  # another request
+    with time_machine.travel(msk(2026, 12, 1, 13, 0), tick=False):
+        ticket_buyer_reply(ticket=ticket, body="Here are the photos", acting_user=order.buyer)  # `ticket` still says new
+
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.sla_paused_at, ticket.sla_paused_seconds) == (TicketStatus.OPEN, None, 2 * 3600)

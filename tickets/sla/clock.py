@@ -79,6 +79,9 @@ def sla_clock_change(*, ticket: Ticket, status: str, now: dt.datetime) -> ClockC
     the business time the wait took, and add it to `sla_paused_seconds`. The resume event says how long
     (old_value: wall-clock seconds, new_value: business seconds subtracted). A move between the two
     waiting statuses keeps the clock paused."""
+    if ticket.status in PAUSED_STATUSES or status in PAUSED_STATUSES:
+        # The caller may hold a row older than its status (ticket_buyer_reply refreshes only that): read the clock as stored.
+        ticket.refresh_from_db(fields=["sla_paused_at", "sla_paused_seconds", *_SHIFTED])
     paused_at, waiting_next = ticket.sla_paused_at, status in PAUSED_STATUSES
     if paused_at is None:
         return ClockChange({"sla_paused_at": now}, "sla_paused", new_value=status) if waiting_next else ClockChange({})
