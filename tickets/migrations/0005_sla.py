@@ -27,6 +27,16 @@ def grant_sla_permissions(apps, schema_editor):
             group.permissions.add(*Permission.objects.filter(content_type__app_label="tickets", codename__in=codenames))
 
 
+def pause_waiting_cases(apps, schema_editor):
+    """Cases already waiting on the buyer or the carrier start their pause now, so "paused iff waiting" holds."""
+    from django.utils import timezone
+
+    Ticket = apps.get_model("tickets", "Ticket")
+    Ticket.objects.filter(status__in=["waiting_on_buyer", "waiting_on_carrier"], sla_paused_at__isnull=True).update(
+        sla_paused_at=timezone.now()
+    )
+
+
 def revoke_sla_permissions(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for group in apps.get_model("auth", "Group").objects.filter(name__in=["agents", "supervisors"]):
@@ -284,4 +294,5 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(('closes__gt', models.F('opens'))), name='workinghours_closes_after_opens'),
         ),
         migrations.RunPython(grant_sla_permissions, revoke_sla_permissions),
+        migrations.RunPython(pause_waiting_cases, migrations.RunPython.noop),
     ]
