@@ -239,3 +239,25 @@ def test_the_buyers_reply_resumes_the_clock_even_from_a_stale_row(order, agent):
 
     ticket.refresh_from_db()
     assert (ticket.status, ticket.sla_paused_at, ticket.sla_paused_seconds) == (TicketStatus.OPEN, None, 2 * 3600)
+
+
+def test_queue_filters_and_ordering_agree_with_the_snapshot(shop):
+    from tickets.sla.queries import q_sla_breached, q_sla_due_soon, sla_next_due
+
+    now = msk(2026, 12, 1, 12, 0)
+    h = dt.timedelta(hours=1)
+    soon = TicketFactory(order__shop=shop, first_response_due=now + h, first_response_warn_at=now - h, resolution_due=now + 9 * h)
+    late = TicketFactory(order__shop=shop, first_response_due=now - h, resolution_due=now + 9 * h)
+    answered = TicketFactory(order__shop=shop, first_response_due=now - h, first_responded_at=now - 2 * h, resolution_due=now + 3 * h,
+                             resolution_warn_at=now + 2 * h)
+    paused = TicketFactory(order__shop=shop, status=TicketStatus.WAITING_ON_BUYER, sla_paused_at=now - h,
+                           first_response_due=now - h, resolution_due=now + h)
+    no_reply_target = TicketFactory(order__shop=shop, first_response_due=None, resolution_due=now + 2 * h)
+
+    cases = Ticket.objects.filter(shop=shop)
+    assert list(cases.filter(q_sla_due_soon(now))) == [soon]
+    assert list(cases.filter(q_sla_breached(now))) == [late]
+    ordered = list(cases.annotate(next_due=sla_next_due()).order_by("next_due", "id").values_list("pk", flat=True))
+    assert ordered == [late.pk, paused.pk, soon.pk, no_reply_target.pk, answered.pk]
+    for case in (soon, late, answered, paused):
+        assert sla_snapshot(case, now).state == {soon: "due_soon", late: "breached", answered: "ok", paused: "paused"}[case]
