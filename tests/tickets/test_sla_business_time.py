@@ -128,3 +128,16 @@ def test_country_for_zone():
     assert (country_for_zone("Europe/Moscow"), country_for_zone("Asia/Vladivostok")) == ("RU", "RU")
     assert (country_for_zone("Asia/Shanghai"), country_for_zone("Asia/Urumqi")) == ("CN", "CN")
     assert country_for_zone("Europe/Berlin") == ""
+
+
+def test_the_holidays_package_knows_the_2026_and_2027_russian_transfers():
+    from tickets.sla.business_time import country_days
+
+    off_2026, worked_2026 = country_days("RU", 2026)
+    off_2027, worked_2027 = country_days("RU", 2027)
+    assert {dt.date(2026, 1, 9), dt.date(2026, 12, 31), dt.date(2026, 3, 9), dt.date(2026, 5, 11)} <= off_2026
+    assert worked_2026 == frozenset()
+    assert {dt.date(2027, 2, 22), dt.date(2027, 11, 5), dt.date(2027, 12, 31)} <= off_2027
+    assert worked_2027 == {dt.date(2027, 2, 20)}
+    assert dt.date(2026, 2, 28) in country_days("CN", 2026)[1] and dt.date(2026, 10, 7) in country_days("CN", 2026)[0]
+    assert country_days("", 2026) == (frozenset(), frozenset())
