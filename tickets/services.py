@@ -154,7 +154,7 @@ def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: User |
 def message_create(
     *, ticket: Ticket, author: User | None, body: str, visibility: str = Message.Visibility.PUBLIC,
 ) -> Message:
-    """Add a reply or an internal note. The first public reply by anyone but the buyer stops the first-response clock.
+    """Add a reply or an internal note. The first public reply by staff (a person other than the buyer) meets the first-response target.
 
     Raises ValidationError for an empty body or a buyer trying to write an internal note.
     """
@@ -168,7 +168,8 @@ def message_create(
     public = visibility == Message.Visibility.PUBLIC
     _event(ticket, Kind.REPLIED if public else Kind.NOTE_ADDED, author, new=message.pk)
     notify_agent_reply(message=message)
-    if public and not is_buyer and ticket.first_responded_at is None:
+    # A person's reply answers the buyer; a public message supportdesk writes itself (author None) does not.
+    if public and author is not None and not is_buyer and ticket.first_responded_at is None:
         Ticket.objects.filter(id=ticket.id, first_responded_at__isnull=True).update(first_responded_at=now)
         ticket.first_responded_at = now
     return message
