@@ -63,6 +63,9 @@ def ticket_create(
 ) -> Ticket:
     """Open a case with its first message; `acting_user=None` means supportdesk opened it itself.
 
+    Its SLA times come from the policy that matches (tickets.sla) in the shop's business hours, and its
+    queue's assignment rule may give it an assignee at once (tickets.assignment).
+
     Raises ValidationError if the order or parcel is not the buyer's in this shop.
     """
     if parcel is not None and order is None:
