@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.tickets_record_sla_breaches_task",
         "schedule": crontab(minute="*"),
     },
+    "tickets-warn-sla": {
+        "task": "tickets.tasks.tickets_warn_sla_task",
+        "schedule": crontab(minute="*"),
+    },
     "tickets-notify-tracking-number-changes": {
         "task": "tickets.tasks.tickets_notify_tracking_number_changes_task",
         "schedule": 60.0,

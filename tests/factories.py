@@ -160,6 +160,7 @@ class AttachmentFactory(factory.django.DjangoModelFactory):
     size = factory.LazyAttribute(lambda a: a.file.size)
     evidence_kind = EvidenceKind.OTHER
 
+
 class ParcelAnomalyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ParcelAnomaly
@@ -175,3 +176,13 @@ class TicketEventFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     kind = TicketEventKind.SLA_BREACHED
     new_value = "resolution"
+
+class SlaPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tickets.SlaPolicy"
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+    shop = None
+    first_response_minutes = 240
+    resolution_minutes = 1440
+    warn_before_minutes = 60

@@ -195,7 +195,8 @@ class TicketAdmin(SupportdeskAdmin):
         (None, {"fields": ("reference", "subject", "kind", "channel", "status", "priority", "assignee")}),
         (_("Anchor"), {"fields": ("shop", "buyer", "order", "parcel")}),
         (_("SLA"), {
-            "fields": ("first_response_due", "resolution_due", "first_responded_at", "resolved_at", "closed_at", "created_at"),
+            "fields": ("first_response_due", "resolution_due", "first_responded_at", "resolved_at", "closed_at", "created_at",
+                       "sla_policy", "sla_paused_at", "sla_paused_seconds"),
         }),
     )
     add_fieldsets = (
@@ -205,7 +206,7 @@ class TicketAdmin(SupportdeskAdmin):
     # Re-anchoring a case has no service yet; SLA times are the service's to set.
     readonly_fields = (
         "reference", "shop", "buyer", "order", "parcel", "first_response_due", "resolution_due", "first_responded_at",
-        "resolved_at", "closed_at", "created_at",
+        "resolved_at", "closed_at", "created_at", "sla_policy", "sla_paused_at", "sla_paused_seconds",
     )
 
     def base_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -454,4 +455,5 @@ class NotificationAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
     search_fields = ("=user__email", "=ticket__reference")
 
 
-from tickets import admin_macros  # noqa: E402, F401  (registers MacroAdmin; kept apart for this module's size)
+# Registers MacroAdmin and the SLA/assignment admins; kept apart for this module's size.
+from tickets import admin_macros, admin_sla  # noqa: E402, F401

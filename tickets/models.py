@@ -112,6 +112,14 @@ class Ticket(models.Model):
     first_response_due = models.DateTimeField(null=True, blank=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
+    # SLA clock (tickets/sla/): warnings fire at *_warn_at; while waiting on the buyer or the carrier the
+    # clock is paused (sla_paused_at), and on resume the due times move later by the paused business time.
+    sla_policy = models.ForeignKey("tickets.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   help_text=_("Empty: the built-in default targets."))
+    first_response_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_seconds = models.PositiveIntegerField(default=0, help_text=_("Business seconds the SLA clock was paused, in total."))
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     rating = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("The buyer's rating of the resolution, 1–5."))
@@ -136,6 +144,10 @@ class Ticket(models.Model):
             models.Index(fields=["buyer", "-created_at"], name="ticket_buyer_recent_idx"),
             models.Index(fields=["first_response_due"], condition=Q(first_responded_at__isnull=True), name="ticket_awaiting_reply_idx"),
             models.Index(fields=["parcel", "kind"], name="ticket_parcel_kind_idx"),
+            models.Index(fields=["first_response_warn_at"], condition=Q(first_responded_at__isnull=True, sla_paused_at__isnull=True),
+                         name="ticket_reply_warn_idx"),
+            models.Index(fields=["resolution_warn_at"], condition=Q(resolved_at__isnull=True, sla_paused_at__isnull=True),
+                         name="ticket_resolution_warn_idx"),
         ]
 
     def __str__(self) -> str:
@@ -241,6 +253,10 @@ class TicketEventKind(models.TextChoices):
     CLAIM_CREATED = "claim_created", _("Claim created")
     CLAIM_STATUS_CHANGED = "claim_status_changed", _("Claim status changed")
     SLA_BREACHED = "sla_breached", _("SLA breached")
+    SLA_WARNING = "sla_warning", _("SLA about to run out")
+    SLA_ESCALATED = "sla_escalated", _("SLA breach escalated")
+    SLA_PAUSED = "sla_paused", _("SLA clock paused")
+    SLA_RESUMED = "sla_resumed", _("SLA clock resumed")
     RATED = "rated", _("Rated by the buyer")
     ANOMALY_LINKED = "anomaly_linked", _("Detected problem linked")
     ANOMALY_RESOLVED = "anomaly_resolved", _("Detected problem cleared")
@@ -267,6 +283,9 @@ class TicketEvent(models.Model):
             models.CheckConstraint(condition=Q(kind__in=TicketEventKind.values), name="ticketevent_kind_valid"),
             # The SLA sweep may run twice at once; the breach is still recorded only once.
             models.UniqueConstraint(fields=["ticket", "kind", "new_value"], condition=Q(kind="sla_breached"), name="ticketevent_breach_once"),
+            # Likewise one warning and one escalation per case and target (new_value: first_response | resolution).
+            models.UniqueConstraint(fields=["ticket", "kind", "new_value"], condition=Q(kind="sla_warning"), name="ticketevent_warning_once"),
+            models.UniqueConstraint(fields=["ticket", "kind", "new_value"], condition=Q(kind="sla_escalated"), name="ticketevent_escalation_once"),
         ]
 
     def __str__(self) -> str:
@@ -375,6 +394,8 @@ class NotificationKind(models.TextChoices):
     DELAY_DETECTED = "delay_detected", _("Delay detected")
     LOSS_SUSPECTED = "loss_suspected", _("Parcel may be lost")
     TRACKING_NUMBER_CHANGED = "tracking_number_changed", _("Tracking number changed")
+    SLA_WARNING = "sla_warning", _("SLA about to run out")
+    SLA_ESCALATED = "sla_escalated", _("SLA breached")
 
 
 class Notification(models.Model):
@@ -472,3 +493,13 @@ class MacroText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.macro} ({self.language})"
+
+
+from tickets.models_sla import (  # noqa: E402, F401  (SLA and assignment models; kept apart for this module's size)
+    AgentStatus,
+    AssignmentRule,
+    ShopCalendar,
+    SlaPolicy,
+    SpecialDay,
+    WorkingHours,
+)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from logistics.models import Parcel
 from orders.models import Order, Shop, ShopMembership
+from tickets.assignment import ticket_auto_assign
 
 # Re-exported: the claims' writers live in tickets/claims.py; callers keep importing them from here.
 from tickets.claims import claim_change_status as claim_change_status
@@ -34,7 +35,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.notifications import notify_agent_reply, notify_status_changed
-from tickets.sla import sla_due_times
+from tickets.sla import sla_clock_change, sla_fields
 
 Kind = TicketEvent.Kind
 
@@ -65,16 +66,18 @@ def ticket_create(
 ) -> Ticket:
     """Open a case with its first message; `acting_user=None` means supportdesk opened it itself.
 
+    Its SLA times come from the policy that matches (tickets.sla) in the shop's business hours, and its
+    queue's assignment rule may give it an assignee at once (tickets.assignment).
+
     Raises ValidationError if the order or parcel is not the buyer's in this shop.
     """
     if parcel is not None and order is None:
         order = parcel.order
     _check_anchor(shop=shop, buyer=buyer, order=order, parcel=parcel)
     now = timezone.now()
-    first_due, resolution_due = sla_due_times(opened_at=now, priority=priority)
     ticket = Ticket(
         shop=shop, buyer=buyer, order=order, parcel=parcel, kind=kind, subject=subject.strip(), channel=channel,
-        priority=priority, first_response_due=first_due, resolution_due=resolution_due, created_at=now,
+        priority=priority, created_at=now, **sla_fields(shop=shop, kind=kind, priority=priority, opened_at=now),
     )
     # Field and choice checks only: the related rows are loaded instances (checked by _check_anchor), the random
     # reference and the check constraints are enforced by the database; Django's own checks would cost 21
@@ -83,7 +86,7 @@ def ticket_create(
     ticket.save()
     _event(ticket, Kind.CREATED, acting_user, new=kind)
     Message.objects.create(ticket=ticket, author=acting_user, body=body, created_at=now)
-    return ticket
+    return ticket_auto_assign(ticket=ticket, now=now)
 
 
 @transaction.atomic
@@ -110,10 +113,14 @@ def ticket_change_status(*, ticket: Ticket, status: str, acting_user: User | Non
         changes["closed_at"] = now
     elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         changes.update(resolved_at=None, closed_at=None)
+    clock = sla_clock_change(ticket=ticket, status=status, now=now)  # waiting pauses the SLA clock
+    changes.update(clock.changes)
     if Ticket.objects.filter(id=ticket.id, status=old).update(**changes) != 1:
         ticket.refresh_from_db()
         return ticket  # someone else moved it first: their change stands
     _event(ticket, Kind.STATUS_CHANGED, acting_user, old, status)
+    if clock.event:
+        _event(ticket, clock.event, acting_user, clock.old_value, clock.new_value)
     ticket.refresh_from_db()
     notify_status_changed(ticket=ticket, old=old, acting_user=acting_user)
     return ticket
@@ -135,13 +142,19 @@ def ticket_assign(*, ticket: Ticket, agent: User | None, acting_user: User) -> T
 
 
 @transaction.atomic
-def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: User) -> Ticket:
+def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: User | None) -> Ticket:
+    """Change the priority and recompute the SLA times from the case's opening under the policy that now
+    matches (keeping the paused time); `acting_user=None` is supportdesk escalating a breach."""
     old = ticket.priority
     if old == priority:
         return ticket
     ticket.priority = priority
     ticket.full_clean(validate_unique=False, validate_constraints=False)
-    ticket.save(update_fields=["priority", "updated_at"])
+    sla = sla_fields(shop=ticket.shop, kind=ticket.kind, priority=priority, opened_at=ticket.created_at,
+                     paused_seconds=ticket.sla_paused_seconds)
+    for name, value in sla.items():
+        setattr(ticket, name, value)
+    ticket.save(update_fields=["priority", "updated_at", *(name.removesuffix("_id") for name in sla)])
     _event(ticket, Kind.PRIORITY_CHANGED, acting_user, old, priority)
     return ticket
 
@@ -150,7 +163,7 @@ def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: User) 
 def message_create(
     *, ticket: Ticket, author: User | None, body: str, visibility: str = Message.Visibility.PUBLIC,
 ) -> Message:
-    """Add a reply or an internal note. The first public reply by anyone but the buyer stops the first-response clock.
+    """Add a reply or an internal note. The first public reply by staff (a person other than the buyer) meets the first-response target.
 
     Raises ValidationError for an empty body or a buyer trying to write an internal note.
     """
@@ -164,7 +177,8 @@ def message_create(
     public = visibility == Message.Visibility.PUBLIC
     _event(ticket, Kind.REPLIED if public else Kind.NOTE_ADDED, author, new=message.pk)
     notify_agent_reply(message=message)
-    if public and not is_buyer and ticket.first_responded_at is None:
+    # A person's reply answers the buyer; a public message supportdesk writes itself (author None) does not.
+    if public and author is not None and not is_buyer and ticket.first_responded_at is None:
         Ticket.objects.filter(id=ticket.id, first_responded_at__isnull=True).update(first_responded_at=now)
         ticket.first_responded_at = now
     return message
@@ -201,7 +215,8 @@ def tickets_record_sla_breaches(*, now: dt.datetime | None = None) -> int:
     the unique constraint keeps each breach to one row).
     """
     now = now or timezone.now()
-    open_cases = Ticket.objects.exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED])
+    # Paused cases (waiting on the buyer or the carrier) do not breach: their due times move on resume.
+    open_cases = Ticket.objects.exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED]).filter(sla_paused_at__isnull=True)
     late_reply = open_cases.filter(first_responded_at__isnull=True, first_response_due__lt=now)
     late_resolution = open_cases.filter(resolution_due__lt=now)
     recorded = 0

@@ -9,9 +9,20 @@ from celery import shared_task
 
 @shared_task(acks_late=True)
 def tickets_record_sla_breaches_task() -> int:
+    """Record new breaches, then escalate each breach once (both idempotent)."""
     from tickets.services import tickets_record_sla_breaches
+    from tickets.sla.alerts import tickets_escalate_sla_breaches
 
-    return tickets_record_sla_breaches()
+    recorded = tickets_record_sla_breaches()
+    tickets_escalate_sla_breaches()
+    return recorded
+
+
+@shared_task(acks_late=True)
+def tickets_warn_sla_task() -> int:
+    from tickets.sla.alerts import tickets_warn_sla
+
+    return tickets_warn_sla()
 
 
 @shared_task(acks_late=True)

@@ -22,7 +22,19 @@ from tests.factories import (
     TrackingEventFactory,
     UserFactory,
 )
-from tickets.models import Attachment, Macro, MacroText, Message, Notification, TicketAnomaly, TicketEvent
+from tickets.models import (
+    AgentStatus,
+    AssignmentRule,
+    Attachment,
+    Macro,
+    MacroText,
+    Message,
+    Notification,
+    ShopCalendar,
+    SlaPolicy,
+    TicketAnomaly,
+    TicketEvent,
+)
 from tickets.services import ticket_create
 
 # Rows only services and carriers write: the admin shows them and offers no add page.
@@ -58,6 +70,10 @@ def one_of_everything(order, agent, superuser):
     TicketAnomaly.objects.create(ticket=ticket, anomaly=anomaly)
     Notification.objects.create(user=order.buyer, kind="status_changed", title="Case opened", body="…", ticket=ticket)
     MacroText.objects.create(macro=Macro.objects.create(name="Greeting", shop=order.shop), language="ru", body="{buyer_name}")
+    SlaPolicy.objects.create(name="Fast", shop=order.shop, first_response_minutes=60, resolution_minutes=600)
+    ShopCalendar.objects.create(shop=order.shop)
+    AssignmentRule.objects.create(shop=order.shop, strategy="round_robin").agents.add(agent)
+    AgentStatus.objects.create(user=agent, is_away=True)
     return ticket
 
 

@@ -159,6 +159,7 @@ def test_macro_apply_replies_as_the_agent_and_sets_status_priority_and_assignee(
     assert events == [
         (Kind.REPLIED, agent.pk, "", str(message.pk)),
         (Kind.STATUS_CHANGED, agent.pk, "new", "waiting_on_carrier"),
+        (Kind.SLA_PAUSED, agent.pk, "", "waiting_on_carrier"),  # waiting on the carrier stops the SLA clock
         (Kind.PRIORITY_CHANGED, agent.pk, "normal", "high"),
         (Kind.ASSIGNED, agent.pk, "", str(agent.pk)),
     ]

@@ -40,8 +40,10 @@ def test_ticket_create_writes_first_message_event_and_sla(order, customer):
             parcel=parcel, acting_user=customer,
         )
     assert ticket.order == order and ticket.reference.startswith("SD-") and ticket.subject == "Where is it?"
+    # Monday 13:00 in Moscow; default targets: one business day (9 h) to reply, three for a normal case,
+    # and Wednesday 4 November is Unity Day, so resolution is due on Friday, not Thursday.
     assert ticket.first_response_due == dt.datetime(2026, 11, 3, 10, 0, tzinfo=dt.UTC)
-    assert ticket.resolution_due == dt.datetime(2026, 11, 5, 10, 0, tzinfo=dt.UTC)
+    assert ticket.resolution_due == dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.UTC)
     assert kinds(ticket) == [Kind.CREATED]
     assert ticket.messages.get().body == "Still waiting"
 

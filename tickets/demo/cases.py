@@ -31,7 +31,7 @@ from tickets.services import (
     ticket_change_status,
     ticket_create,
 )
-from tickets.sla import sla_due_times
+from tickets.sla import sla_fields
 
 _TICKET_TIMES = ("created_at", "first_responded_at", "resolved_at", "closed_at")
 
@@ -186,8 +186,9 @@ def create_case(plan: CasePlan, order: Order, *, cast: Cast, seed: int, now: dt.
     if plan.kind == TicketKind.TRACKING_NUMBER and any(action == "number" for action, _arg in steps):
         facts["old_number"] = _typo(parcels[0].tracking_number, rng)
     ticket = _open(plan, order, parcel, cast, facts, rng)
-    first_due, resolution_due = sla_due_times(opened_at=plan.opened_at, priority=plan.priority)
-    Ticket.objects.filter(id=ticket.id).update(first_response_due=first_due, resolution_due=resolution_due)
+    sla = sla_fields(shop=order.shop, kind=plan.kind, priority=plan.priority, opened_at=plan.opened_at)
+    Ticket.objects.filter(id=ticket.id).update(**sla)
+    ticket.refresh_from_db()
     _backdate(ticket, plan.opened_at, now)
     scene = Scene(plan, order, cast, facts, rng)
     for step, at in zip(steps, _step_times(len(steps), plan.opened_at, now, rng), strict=True):

@@ -23,6 +23,7 @@ from orders.models import Order, Shop, ShopMembership
 from orders.services import buyer_create, order_create, order_mark_delivered, order_mark_shipped, shop_add_member
 from tickets.demo.catalog import BUYER_PASSWORD, CARRIERS, LOGINS, SHENZHEN, SHOPS
 from tickets.demo.plans import BuyerPlan, OrderPlan, ParcelPlan, sub_rng
+from tickets.demo.sla import ensure_sla_setup
 
 
 @dataclass
@@ -85,6 +86,7 @@ def ensure_staff(shops: dict[str, Shop]) -> Cast:
         for username in ("agent", "supervisor"):
             shop_add_member(shop=shop, user=users[username], role=ShopMembership.Role.AGENT)
     shop_add_member(shop=shops[SHENZHEN], user=users["seller"], role=ShopMembership.Role.STAFF)
+    ensure_sla_setup(shops, [users["agent"], users["supervisor"]])
     return Cast(agent=users["agent"], supervisor=users["supervisor"], seller=users["seller"])
 
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("cases/", include("tickets.desk.urls_case")),
     path("claims/", include("tickets.desk.urls_claims")),
     path("reports/", include("tickets.desk.urls_reports")),
+    path("me/", include("tickets.desk.urls_agent")),
 ]
