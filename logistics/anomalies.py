@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from logistics.models import AnomalyKind, Carrier, CarrierThreshold, Parcel, ParcelAnomaly
 from logistics.statuses import ACTIVE_STATUSES, ParcelStatus
+from logistics.webhook_events import record_new_anomalies
 
 _FORWARD = Q(direction=Parcel.Direction.FORWARD)
 
@@ -77,6 +78,8 @@ def anomalies_sweep(*, now: dt.datetime | None = None) -> SweepReport:
         for kind, condition in conditions.items():
             report.recorded += _record(kind, Parcel.objects.filter(condition), now)
         report.resolved = _resolve(conditions, now)
+        if report.recorded:
+            record_new_anomalies(detected_at=now)  # outbox, same transaction; one query without subscribers
     return report
 
 

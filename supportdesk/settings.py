@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "orders",
     "logistics",
     "tickets",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.tickets_notify_tracking_number_changes_task",
         "schedule": 60.0,
     },
+    "webhooks-dispatch-due": {
+        "task": "webhooks.tasks.webhooks_dispatch_due_task",
+        "schedule": float(env_int("WEBHOOKS_DISPATCH_SECONDS", 15, minimum=1)),
+    },
 }
 
 # --- Evidence uploads (DESIGN §9) ---
@@ -243,6 +248,14 @@ CARRIER_DEMO_URL = env_str("CARRIER_DEMO_URL", "http://127.0.0.1:8765")
 CARRIER_DEMO_TOKEN = env_str("CARRIER_DEMO_TOKEN", "demo-token")
 # A claimed parcel is due again after this long if its batch never finishes (worker killed).
 POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 600, minimum=5)
+
+# --- Webhooks out (README "Webhooks") ---
+# Loopback targets are refused like every non-public address unless this is on (local development, tests).
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
+WEBHOOKS_TIMEOUT_SECONDS = float(env_int("WEBHOOKS_TIMEOUT_SECONDS", 10, minimum=1))
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 10, minimum=1)
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 15, minimum=1)
+WEBHOOKS_DISABLE_AFTER_DAYS = env_int("WEBHOOKS_DISABLE_AFTER_DAYS", 3, minimum=1)
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {

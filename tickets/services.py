@@ -32,6 +32,7 @@ from tickets.models import (
 )
 from tickets.notifications import notify_agent_reply, notify_status_changed
 from tickets.sla import sla_due_times
+from tickets.webhook_events import record_case_created, record_case_updated, record_claim_updated, record_message_created
 
 Kind = TicketEvent.Kind
 
@@ -76,7 +77,8 @@ def ticket_create(
     ticket.full_clean()
     ticket.save()
     _event(ticket, Kind.CREATED, acting_user, new=kind)
-    Message.objects.create(ticket=ticket, author=acting_user, body=body, created_at=now)
+    first_message = Message.objects.create(ticket=ticket, author=acting_user, body=body, created_at=now)
+    record_case_created(ticket=ticket, first_message=first_message)
     return ticket
 
 
@@ -109,6 +111,7 @@ def ticket_change_status(*, ticket: Ticket, status: str, acting_user: User | Non
         return ticket  # someone else moved it first: their change stands
     _event(ticket, Kind.STATUS_CHANGED, acting_user, old, status)
     ticket.refresh_from_db()
+    record_case_updated(ticket=ticket, field="status", old=old, new=status)
     notify_status_changed(ticket=ticket, old=old, acting_user=acting_user)
     return ticket
 
@@ -125,6 +128,7 @@ def ticket_assign(*, ticket: Ticket, agent: User | None, acting_user: User) -> T
     ticket.assignee = agent
     ticket.save(update_fields=["assignee", "updated_at"])
     _event(ticket, Kind.ASSIGNED, acting_user, old or "", new or "")
+    record_case_updated(ticket=ticket, field="assignee_id", old=old, new=new)
     return ticket
 
 
@@ -137,6 +141,7 @@ def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: User) 
     ticket.full_clean(validate_unique=False, validate_constraints=False)
     ticket.save(update_fields=["priority", "updated_at"])
     _event(ticket, Kind.PRIORITY_CHANGED, acting_user, old, priority)
+    record_case_updated(ticket=ticket, field="priority", old=old, new=priority)
     return ticket
 
 
@@ -158,6 +163,7 @@ def message_create(
     public = visibility == Message.Visibility.PUBLIC
     _event(ticket, Kind.REPLIED if public else Kind.NOTE_ADDED, author, new=message.pk)
     notify_agent_reply(message=message)
+    record_message_created(message=message)  # public replies only
     if public and not is_buyer and ticket.first_responded_at is None:
         Ticket.objects.filter(id=ticket.id, first_responded_at__isnull=True).update(first_responded_at=now)
         ticket.first_responded_at = now
@@ -191,6 +197,7 @@ def claim_create(
     claim.full_clean()
     claim.save()
     _event(ticket, Kind.CLAIM_CREATED, acting_user, new=f"{kind} {amount} {currency}")
+    record_claim_updated(claim=claim, old_status=None)
     return claim
 
 
@@ -217,6 +224,7 @@ def claim_change_status(*, claim: Claim, status: str, acting_user: User) -> Clai
         return claim
     _event(claim.ticket, Kind.CLAIM_STATUS_CHANGED, acting_user, f"{claim.pk}:{old}", f"{claim.pk}:{status}")
     claim.refresh_from_db()
+    record_claim_updated(claim=claim, old_status=old)
     return claim
 
 
