@@ -65,7 +65,9 @@ def _record(kind: str, parcels: QuerySet[Parcel], now: dt.datetime) -> int:
         "ON CONFLICT (parcel_id, kind) DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, now, *params, kind])
+        # Stored as the ORM stores datetimes (SQLite: text without offset), so `detected_at=now` and
+        # comparisons with other columns match.
+        cursor.execute(sql, [kind, connection.ops.adapt_datetimefield_value(now), *params, kind])
         return max(cursor.rowcount, 0)
 
 

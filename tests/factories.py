@@ -13,6 +13,8 @@ from logistics.models import Carrier, Parcel, TrackingEvent
 from logistics.statuses import ParcelStatus
 from orders.models import BuyerProfile, FulfilmentScheme, Order, OrderLine, Shop, ShopMembership
 from tickets.models import Claim, Message, Ticket, TicketKind
+from webhooks.models import EventType, WebhookSubscription
+from webhooks.signing import secret_generate
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -144,3 +146,15 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     kind = Claim.Kind.COMPENSATION
     amount = Decimal("1999.00")
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    """Made directly, past the URL guard: tests point it at a local receiver or patch the resolver."""
+
+    class Meta:
+        model = WebhookSubscription
+
+    shop = factory.SubFactory(ShopFactory)
+    url = "https://hooks.example.com/supportdesk"
+    events = factory.LazyFunction(lambda: list(EventType.values))
+    secret = factory.LazyFunction(secret_generate)

@@ -26,6 +26,7 @@ from webhooks.models import EventType, WebhookDelivery, WebhookEvent, WebhookSub
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
     events = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
