@@ -102,8 +102,10 @@ def subscription_disable(*, subscription: WebhookSubscription, reason: str) -> b
         is_active=False, disabled_at=now, disabled_reason=reason[:300],
     ) != 1:
         return False
-    WebhookDelivery.objects.filter(subscription_id=subscription.pk, status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED]).update(
-        status=WebhookDelivery.Status.GAVE_UP, next_attempt_at=None, last_error=_("Subscription disabled: %(reason)s") % {"reason": reason[:200]},
+    # Their last error stays as it was: the subscription's disabled_reason says why they stopped.
+    open_statuses = [WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED]
+    WebhookDelivery.objects.filter(subscription_id=subscription.pk, status__in=open_statuses).update(
+        status=WebhookDelivery.Status.GAVE_UP, next_attempt_at=None,
     )
     logger.warning("webhook subscription %s disabled: %s", subscription.pk, reason)
     from webhooks.tasks import webhook_disabled_notice_task
