@@ -180,3 +180,13 @@ def test_ingest_with_subscribers_records_in_bulk(db, shop, django_assert_num_que
     # + load the moved parcels, find the subscriptions, insert events, insert deliveries, plus savepoint/release
     _ingest_queries(django_assert_num_queries, shop, INGEST_QUERIES + 6)
     assert WebhookEvent.objects.count() == 5 and WebhookDelivery.objects.count() == 10
+
+
+def test_the_system_message_about_a_tracking_number_change_is_a_case_message(ctx, shop, agent):
+    from tickets.notifications import tickets_notify_tracking_number_changes
+
+    WebhookSubscriptionFactory(shop=shop, events=[EventType.CASE_MESSAGE_CREATED])
+    parcel_change_tracking_number(parcel=ctx["parcel"], new_number="ZX-99887766", reason="Relabelled", acting_user=agent)
+    assert tickets_notify_tracking_number_changes() == 1
+    message = WebhookEvent.objects.get().payload["data"]["message"]
+    assert message["author_role"] == "system" and "ZX-99887766" in message["body"]
