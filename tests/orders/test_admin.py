@@ -21,12 +21,16 @@ from tests.factories import (
     ParcelFactory,
     TrackingEventFactory,
     UserFactory,
+    WebhookSubscriptionFactory,
 )
 from tickets.models import Attachment, Macro, MacroText, Message, Notification, TicketAnomaly, TicketEvent
 from tickets.services import ticket_create
+from webhooks.models import WebhookDelivery, WebhookEvent
+from webhooks.outbox import record_event
 
 # Rows only services and carriers write: the admin shows them and offers no add page.
-READ_ONLY = {TrackingEvent, TrackingNumberChange, Attachment, TicketEvent, ParcelAnomaly, TicketAnomaly, Notification}
+READ_ONLY = {TrackingEvent, TrackingNumberChange, Attachment, TicketEvent, ParcelAnomaly, TicketAnomaly, Notification,
+             WebhookEvent, WebhookDelivery}
 
 
 def login(client, user) -> None:
@@ -58,6 +62,8 @@ def one_of_everything(order, agent, superuser):
     TicketAnomaly.objects.create(ticket=ticket, anomaly=anomaly)
     Notification.objects.create(user=order.buyer, kind="status_changed", title="Case opened", body="…", ticket=ticket)
     MacroText.objects.create(macro=Macro.objects.create(name="Greeting", shop=order.shop), language="ru", body="{buyer_name}")
+    WebhookSubscriptionFactory(shop=order.shop)
+    record_event(shop=order.shop, event_type="case.created", data={"case": {"id": ticket.pk}})
     return ticket
 
 
