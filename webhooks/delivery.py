@@ -97,6 +97,13 @@ def _pinned_request(target: urlguard.Target, body: bytes, headers: dict[str, str
     return httpx.Request("POST", url, content=body, headers={**headers, "Host": host_header}, extensions=extensions)
 
 
+def http_client() -> httpx.Client:
+    """A client per attempt (the one seam tests patch, e.g. to trust a local CA). No redirects; and
+    trust_env=False, because a proxy from the environment would connect by name and undo the pinning."""
+    timeout = httpx.Timeout(settings.WEBHOOKS_TIMEOUT_SECONDS, connect=min(5.0, settings.WEBHOOKS_TIMEOUT_SECONDS))
+    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+
+
 def send(*, url: str, secret: str, msg_id: str, body: bytes, now: dt.datetime) -> Outcome:
     """POST one signed attempt. Never raises for the receiver's faults: they come back as an Outcome."""
     try:
@@ -108,10 +115,8 @@ def send(*, url: str, secret: str, msg_id: str, body: bytes, now: dt.datetime) -
         "Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": msg_id, "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(secret=secret, msg_id=msg_id, timestamp=timestamp, body=body),
     }
-    timeout = httpx.Timeout(settings.WEBHOOKS_TIMEOUT_SECONDS, connect=min(5.0, settings.WEBHOOKS_TIMEOUT_SECONDS))
     started = time.monotonic()
-    # trust_env=False: a proxy from the environment would connect by name and undo the pinning.
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+    with http_client() as client:
         try:
             response = client.send(_pinned_request(target, body, headers), stream=True)
             try:
