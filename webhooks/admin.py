@@ -20,9 +20,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from orders.admin import ReadOnlyAdminMixin, SupportdeskAdmin, adopt_saved, limit_to_member_shops, member_shop_filter
+from orders.admin import (
+    ReadOnlyAdminMixin,
+    ReadOnlyTabularInline,
+    SupportdeskAdmin,
+    adopt_saved,
+    limit_to_member_shops,
+    member_shop_filter,
+)
 from webhooks import services, urlguard
-from webhooks.models import EventType, WebhookDelivery, WebhookEvent, WebhookSubscription
+from webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -121,6 +128,15 @@ class SubscriptionFilter(admin.SimpleListFilter):
         return queryset.filter(subscription_id=self.value()) if self.value() else queryset
 
 
+class WebhookAttemptInline(ReadOnlyTabularInline):
+    model = WebhookAttempt
+    fields = ("number", "attempted_at", "succeeded", "status_code", "duration_ms", "error", "response_excerpt")
+    readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True  # part of the delivery: whoever may see the delivery (scoped by its admin) sees its attempts
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
     shop_lookup = "subscription__shop_id"
@@ -130,6 +146,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, SupportdeskAdmin):
     list_select_related = ("event", "subscription")
     search_fields = ("=event__id",)
     search_help_text = _("Exact webhook-id (msg_...).")
+    inlines = (WebhookAttemptInline,)
     fields = ("event", "event_type", "subscription", "status", "attempts", "created_at", "last_attempt_at", "next_attempt_at",
               "delivered_at", "last_status_code", "duration_ms", "last_error", "response_excerpt")  # fmt: skip
     readonly_fields = fields

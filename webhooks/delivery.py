@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from webhooks import urlguard
-from webhooks.models import WebhookDelivery, WebhookSubscription
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from webhooks.signing import sign
 
 logger = logging.getLogger("webhooks.delivery")
@@ -183,6 +183,10 @@ def record(*, delivery: WebhookDelivery, outcome: Outcome, now: dt.datetime) -> 
     }
     with transaction.atomic():
         WebhookDelivery.objects.filter(id=delivery.pk).update(**changes)
+        WebhookAttempt.objects.create(
+            delivery=delivery, number=delivery.attempts, attempted_at=delivery.last_attempt_at or now, succeeded=outcome.ok,
+            status_code=outcome.status_code, error=outcome.error, response_excerpt=outcome.excerpt, duration_ms=outcome.duration_ms,
+        )
         subscriptions = WebhookSubscription.objects.filter(id=delivery.subscription_id)
         if outcome.ok:
             subscriptions.update(consecutive_failures=0, failing_since=None)

@@ -137,3 +137,23 @@ class WebhookDelivery(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.FAILED)
+
+
+class WebhookAttempt(models.Model):
+    """One request of a delivery, as it went: the delivery log's detail."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    attempted_at = models.DateTimeField()
+    succeeded = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    response_excerpt = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhookattempt_once_per_number")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}"

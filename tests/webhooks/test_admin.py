@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from orders.models import ShopMembership
 from tests.factories import ShopMembershipFactory, UserFactory, WebhookSubscriptionFactory
-from webhooks.models import EventType, WebhookDelivery, WebhookEvent, WebhookSubscription
+from webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
 from webhooks.outbox import record_event
 
 ADD = reverse("admin:webhooks_webhooksubscription_add")
@@ -89,9 +89,11 @@ def test_the_delivery_log_is_scoped_filtered_and_read_only(client, shop_staff, s
 
     foreign = WebhookDelivery.objects.get(subscription=theirs)
     assert client.get(reverse("admin:webhooks_webhookdelivery_change", args=[foreign.pk])).status_code == 302  # "not found"
-    own = WebhookDelivery.objects.filter(subscription=mine).first()
+    own = WebhookDelivery.objects.filter(subscription=mine, status="failed").get()
+    WebhookAttempt.objects.create(delivery=own, number=1, attempted_at=own.created_at, status_code=500, error="HTTP 500 from ERP")
     detail = client.get(reverse("admin:webhooks_webhookdelivery_change", args=[own.pk]))
     assert detail.status_code == 200 and 'name="_save"' not in detail.content.decode()
+    assert "HTTP 500 from ERP" in detail.content.decode()  # the attempt log
 
 
 def test_the_outbox_shows_payloads_of_the_users_shops(client, shop_staff, shop, other_shop):

@@ -131,6 +131,8 @@ def test_failures_retry_with_exponential_backoff_and_full_jitter(shop, hook, rec
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("succeeded", 3)
     assert WebhookSubscription.objects.get().consecutive_failures == 0
+    log = list(delivery.attempt_log.values_list("number", "status_code", "succeeded", "response_excerpt"))
+    assert log == [(1, 500, False, "boom"), (2, 502, False, ""), (3, 200, True, "")]
 
 
 def test_retry_delays_stay_within_the_schedule():
