@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.webhooks_dispatch_due_task",
         "schedule": float(env_int("WEBHOOKS_DISPATCH_SECONDS", 15, minimum=1)),
     },
+    "webhooks-prune-events": {
+        "task": "webhooks.tasks.webhook_events_prune_task",
+        "schedule": crontab(minute="17"),
+    },
 }
 
 # --- Evidence uploads (DESIGN §9) ---
@@ -256,6 +260,7 @@ WEBHOOKS_TIMEOUT_SECONDS = float(env_int("WEBHOOKS_TIMEOUT_SECONDS", 10, minimum
 WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 10, minimum=1)
 WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 15, minimum=1)
 WEBHOOKS_DISABLE_AFTER_DAYS = env_int("WEBHOOKS_DISABLE_AFTER_DAYS", 3, minimum=1)
+WEBHOOKS_RETENTION_DAYS = env_int("WEBHOOKS_RETENTION_DAYS", 30, minimum=1)  # settled events and their log, then pruned
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {

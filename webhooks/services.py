@@ -5,12 +5,15 @@ Every function is keyword-only and raises django's ValidationError keyed by fiel
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -113,3 +116,21 @@ def subscription_disable(*, subscription: WebhookSubscription, reason: str) -> b
     transaction.on_commit(partial(webhook_disabled_notice_task.delay, subscription.pk))
     subscription.refresh_from_db()
     return True
+
+
+PRUNE_BATCH = 5000
+
+
+def webhook_events_prune(*, now: dt.datetime | None = None) -> int:
+    """Delete outbox events older than WEBHOOKS_RETENTION_DAYS with no delivery still open (their
+    deliveries and attempts go with them), in batches. Idempotent; returns how many events went."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.WEBHOOKS_RETENTION_DAYS)
+    still_open = WebhookDelivery.objects.filter(
+        event_id=OuterRef("pk"), status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED],
+    )
+    old = WebhookEvent.objects.filter(created_at__lt=cutoff).filter(~Exists(still_open))
+    deleted = 0
+    while ids := list(old.values_list("id", flat=True)[:PRUNE_BATCH]):
+        WebhookEvent.objects.filter(id__in=ids).delete()
+        deleted += len(ids)
+    return deleted

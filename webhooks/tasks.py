@@ -33,3 +33,10 @@ def webhook_disabled_notice_task(subscription_id: int) -> None:
     subscription = WebhookSubscription.objects.select_related("shop").filter(id=subscription_id, is_active=False).first()
     if subscription is not None:
         notice_disabled(subscription=subscription)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_events_prune_task() -> int:
+    from webhooks.services import webhook_events_prune
+
+    return webhook_events_prune()

@@ -51,3 +51,20 @@ def test_selectors_stay_within_the_shop(shop, other_shop):
     assert not deliveries_for_subscription(theirs).exists()
     assert shop_ids_subscribed_to(EventType.CLAIM_UPDATED) == {shop.pk, other_shop.pk}
     assert shop_ids_subscribed_to(EventType.CASE_CREATED) == {other_shop.pk}
+
+
+def test_prune_deletes_old_settled_events_only(shop, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from webhooks.services import webhook_events_prune
+
+    settings.WEBHOOKS_RETENTION_DAYS = 30
+    WebhookSubscriptionFactory(shop=shop)
+    old_done, old_waiting, recent = (record_event(shop=shop, event_type=EventType.CASE_CREATED, data={"n": n}) for n in range(3))
+    WebhookEvent.objects.filter(pk__in=[old_done.pk, old_waiting.pk]).update(created_at=timezone.now() - dt.timedelta(days=31))
+    WebhookDelivery.objects.filter(event__in=[old_done, recent]).update(status=WebhookDelivery.Status.SUCCEEDED, next_attempt_at=None)
+    assert webhook_events_prune() == 1
+    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {old_waiting.pk, recent.pk}
+    assert webhook_events_prune() == 0
