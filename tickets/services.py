@@ -163,10 +163,10 @@ def message_create(
     public = visibility == Message.Visibility.PUBLIC
     _event(ticket, Kind.REPLIED if public else Kind.NOTE_ADDED, author, new=message.pk)
     notify_agent_reply(message=message)
-    record_message_created(message=message)  # public replies only
     if public and not is_buyer and ticket.first_responded_at is None:
         Ticket.objects.filter(id=ticket.id, first_responded_at__isnull=True).update(first_responded_at=now)
         ticket.first_responded_at = now
+    record_message_created(message=message)  # public replies only; after the clock, so the payload shows it
     return message
 
 

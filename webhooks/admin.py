@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseModelForm
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -73,7 +74,8 @@ class WebhookSubscriptionAdmin(SupportdeskAdmin):
 
     @admin.display(description=_("delivery log"))
     def log(self, subscription: WebhookSubscription) -> str:
-        return format_html('<a href="../../../webhookdelivery/?subscription={}">{}</a>', subscription.pk, gettext("Deliveries"))
+        url = reverse("admin:webhooks_webhookdelivery_changelist")
+        return format_html('<a href="{}?subscription={}">{}</a>', url, subscription.pk, gettext("Deliveries"))
 
     def save_model(self, request: HttpRequest, obj: WebhookSubscription, form: BaseModelForm[Any], change: bool) -> None:
         if change:

@@ -104,8 +104,9 @@ def test_internal_notes_are_not_sent(ctx, shop, agent):
     tickets.message_create(ticket=ctx["ticket"], author=agent, body="Buyer seems upset", visibility=Message.Visibility.INTERNAL)
     assert not WebhookEvent.objects.exists()
     tickets.message_create(ticket=ctx["ticket"], author=agent, body="We are looking into it")
-    message = WebhookEvent.objects.get().payload["data"]["message"]
-    assert message["body"] == "We are looking into it" and message["author_role"] == "agent"
+    data = WebhookEvent.objects.get().payload["data"]
+    assert data["message"]["body"] == "We are looking into it" and data["message"]["author_role"] == "agent"
+    assert data["case"]["first_responded_at"] is not None  # the reply stopped the first-response clock
 
 
 def test_claim_events_on_filing_and_on_each_move(ctx, shop, agent):
