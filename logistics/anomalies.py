@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from logistics.models import AnomalyKind, Carrier, CarrierThreshold, Parcel, ParcelAnomaly
 from logistics.statuses import ACTIVE_STATUSES, ParcelStatus
+from logistics.webhook_events import record_new_anomalies
 
 _FORWARD = Q(direction=Parcel.Direction.FORWARD)
 
@@ -64,7 +65,9 @@ def _record(kind: str, parcels: QuerySet[Parcel], now: dt.datetime) -> int:
         "ON CONFLICT (parcel_id, kind) DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, now, *params, kind])
+        # Stored as the ORM stores datetimes (SQLite: text without offset), so `detected_at=now` and
+        # comparisons with other columns match.
+        cursor.execute(sql, [kind, connection.ops.adapt_datetimefield_value(now), *params, kind])
         return max(cursor.rowcount, 0)
 
 
@@ -77,6 +80,8 @@ def anomalies_sweep(*, now: dt.datetime | None = None) -> SweepReport:
         for kind, condition in conditions.items():
             report.recorded += _record(kind, Parcel.objects.filter(condition), now)
         report.resolved = _resolve(conditions, now)
+        if report.recorded:
+            record_new_anomalies(detected_at=now)  # outbox, same transaction; one query without subscribers
     return report
 
 

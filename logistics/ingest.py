@@ -20,6 +20,7 @@ from logistics.carriers.base import TrackingEvent as CarrierEvent
 from logistics.carriers.base import TrackingResult
 from logistics.models import Carrier, Parcel, TrackingEvent
 from logistics.statuses import TERMINAL_STATUSES, ParcelStatus
+from logistics.webhook_events import record_status_changes, status_subscribed_sql
 from orders.services import orders_mark_delivered_many, orders_mark_shipped_many
 from supportdesk.sql import update_from_values
 
@@ -111,6 +112,7 @@ def parcels_apply_results(
             Parcel.objects.filter(id__in=ids).update(next_poll_at=None, polling_stopped_reason=reason, **polled_at)
         moved = _move_parcels(plan.moves, carrier=carrier, now=now, polled=polled)
         _advance_orders(moved)
+        record_status_changes(moves=plan.moves, moved=moved)  # outbox, same transaction; no query without subscribers
     return IngestOutcome(
         updated=len(moved), stopped=sum(map(len, plan.stopped.values())), missing=len(plan.missing),
         changed_parcel_ids=[parcel_id for parcel_id, *_rest in moved],
@@ -151,10 +153,10 @@ def _insert_events_pg(rows: list[EventRow]) -> None:
 
 def _move_parcels(
     moves: list[tuple[Parcel, CarrierEvent]], *, carrier: Carrier, now: dt.datetime, polled: bool,
-) -> list[tuple[int, int, str, str, dt.datetime]]:
+) -> list[tuple[int, int, str, str, dt.datetime, bool]]:
     """Move each parcel to its newest event in one statement. Conditional on the last event time
     we read, so a concurrent ingest of a newer event wins. Returns (id, order id, direction,
-    status, event time) of the parcels that moved."""
+    status, event time, whether its shop subscribes to parcel.status_changed) of the parcels that moved."""
     rows = [
         (parcel.id, parcel.last_event_at, event.status, event.occurred_at, next_poll_at(carrier, event.status, now))
         for parcel, event in moves
@@ -166,18 +168,20 @@ def _move_parcels(
         "status = v.new_status, last_event_at = v.event_at, next_poll_at = v.next_poll, updated_at = %s"
         + (", last_polled_at = %s" if polled else "")
     )
+    subscribed, subscribed_params = status_subscribed_sql()
     return update_from_values(
         table=Parcel._meta.db_table, columns=columns, rows=rows, assignments=assignments,
-        params=[now, now] if polled else [now], condition="t.last_event_at IS NOT DISTINCT FROM v.old_event_at",
-        returning="id, order_id, direction, status, last_event_at",
+        params=[now, now, *subscribed_params] if polled else [now, *subscribed_params],
+        condition="t.last_event_at IS NOT DISTINCT FROM v.old_event_at",
+        returning=f"id, order_id, direction, status, last_event_at, {subscribed}",
     )
 
 
-def _advance_orders(moved: list[tuple[int, int, str, str, dt.datetime]]) -> None:
+def _advance_orders(moved: list[tuple[int, int, str, str, dt.datetime, bool]]) -> None:
     """A forward parcel's delivery delivers its order; any movement ships it."""
     delivered: dict[int, dt.datetime] = {}
     shipped: dict[int, dt.datetime] = {}
-    for _id, order_id, direction, status, at in moved:
+    for _id, order_id, direction, status, at, _subscribed in moved:
         if direction != Parcel.Direction.FORWARD:
             continue
         if status == ParcelStatus.DELIVERED:

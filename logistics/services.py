@@ -17,6 +17,7 @@ from logistics.ingest import parcels_apply_results
 from logistics.models import Carrier, Parcel, TrackingNumberChange
 from logistics.statuses import ParcelStatus
 from logistics.tracking_numbers import normalise, validate_tracking_number
+from logistics.webhook_events import record_tracking_number_change
 from orders.models import Order
 
 
@@ -74,6 +75,7 @@ def parcel_change_tracking_number(
     parcel.full_clean()
     parcel.save(update_fields=["carrier", "tracking_number", "status", "last_event_at", "next_poll_at", "polling_stopped_reason", "updated_at"])
     change.save()
+    record_tracking_number_change(change=change)  # webhooks outbox, in this transaction
     return change
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "orders",
     "logistics",
     "tickets",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +224,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.attachments_resend_pending_task",
         "schedule": 300.0,
     },
+    "webhooks-dispatch-due": {
+        "task": "webhooks.tasks.webhooks_dispatch_due_task",
+        "schedule": float(env_int("WEBHOOKS_DISPATCH_SECONDS", 15, minimum=1)),
+    },
+    "webhooks-prune-events": {
+        "task": "webhooks.tasks.webhook_events_prune_task",
+        "schedule": crontab(minute="17"),
+    },
 }
 
 # --- Evidence uploads (DESIGN §9) ---
@@ -251,6 +260,15 @@ CARRIER_DEMO_URL = env_str("CARRIER_DEMO_URL", "http://127.0.0.1:8765")
 CARRIER_DEMO_TOKEN = env_str("CARRIER_DEMO_TOKEN", "demo-token")
 # A claimed parcel is due again after this long if its batch never finishes (worker killed).
 POLL_LEASE_SECONDS = env_int("POLL_LEASE_SECONDS", 600, minimum=5)
+
+# --- Webhooks out (README "Webhooks") ---
+# Loopback targets are refused like every non-public address unless this is on (local development, tests).
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
+WEBHOOKS_TIMEOUT_SECONDS = float(env_int("WEBHOOKS_TIMEOUT_SECONDS", 10, minimum=1))
+WEBHOOKS_MAX_ATTEMPTS = env_int("WEBHOOKS_MAX_ATTEMPTS", 10, minimum=1)
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 15, minimum=1)
+WEBHOOKS_DISABLE_AFTER_DAYS = env_int("WEBHOOKS_DISABLE_AFTER_DAYS", 3, minimum=1)
+WEBHOOKS_RETENTION_DAYS = env_int("WEBHOOKS_RETENTION_DAYS", 30, minimum=1)  # settled events and their log, then pruned
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {

@@ -13,6 +13,8 @@ from logistics.models import AnomalyKind, Carrier, Parcel, ParcelAnomaly, Tracki
 from logistics.statuses import ParcelStatus
 from orders.models import BuyerProfile, FulfilmentScheme, Order, OrderLine, Shop, ShopMembership
 from tickets.models import Attachment, Claim, EvidenceKind, Message, Ticket, TicketEvent, TicketEventKind, TicketKind
+from webhooks.models import EventType, WebhookSubscription
+from webhooks.signing import secret_generate
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -186,3 +188,15 @@ class SlaPolicyFactory(factory.django.DjangoModelFactory):
     first_response_minutes = 240
     resolution_minutes = 1440
     warn_before_minutes = 60
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    """Made directly, past the URL guard: tests point it at a local receiver or patch the resolver."""
+
+    class Meta:
+        model = WebhookSubscription
+
+    shop = factory.SubFactory(ShopFactory)
+    url = "https://hooks.example.com/supportdesk"
+    events = factory.LazyFunction(lambda: list(EventType.values))
+    secret = factory.LazyFunction(secret_generate)

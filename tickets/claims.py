@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from tickets.claim_selectors import case_has_tracking_events, claim_evidence_files
 from tickets.models import Attachment, Claim, EvidenceKind, Ticket, TicketEvent, TicketKind
+from tickets.webhook_events import record_claim_updated
 
 Status = Claim.Status
 Party = Claim.LiableParty
@@ -116,6 +117,7 @@ def claim_create(
     claim.full_clean()
     claim.save()
     _event(ticket, TicketEvent.Kind.CLAIM_CREATED, acting_user, new=f"{claim.pk}:{kind} {amount} {claim.currency}")
+    record_claim_updated(claim=claim, old_status=None)
     return claim
 
 
@@ -177,4 +179,5 @@ def claim_change_status(
         )
     _event(claim.ticket, TicketEvent.Kind.CLAIM_STATUS_CHANGED, acting_user, f"{claim.pk}:{old}", f"{claim.pk}:{status}")
     claim.refresh_from_db()
+    record_claim_updated(claim=claim, old_status=old)
     return claim

@@ -31,6 +31,7 @@ from logistics.models import AnomalyKind, TrackingNumberChange
 from orders.models import Shop
 from tickets.models import OPEN_STATUSES, Message, Notification, NotificationKind, Ticket, TicketEvent, TicketStatus
 from tickets.tasks import notification_email_task
+from tickets.webhook_events import record_message_created
 
 TRACKING_SCAN_DAYS = 7
 TRACKING_SCAN_BATCH = 500
@@ -187,6 +188,8 @@ def _post_tracking_change_to_open_cases(change: TrackingNumberChange) -> int:
         TicketEvent(ticket=case, kind=TicketEvent.Kind.REPLIED, actor=None, new_value=str(message.pk), created_at=now)
         for case, message in zip(cases, messages, strict=True)
     )
+    for message in messages:
+        record_message_created(message=message)  # public system messages are case messages for webhooks too
     return len(messages)
 
 

@@ -36,6 +36,7 @@ from tickets.models import (
 )
 from tickets.notifications import notify_agent_reply, notify_status_changed
 from tickets.sla import sla_clock_change, sla_fields
+from tickets.webhook_events import record_case_created, record_case_updated, record_message_created
 
 Kind = TicketEvent.Kind
 
@@ -85,8 +86,10 @@ def ticket_create(
     ticket.full_clean(exclude=["shop", "buyer", "order", "parcel", "assignee"], validate_unique=False, validate_constraints=False)
     ticket.save()
     _event(ticket, Kind.CREATED, acting_user, new=kind)
-    Message.objects.create(ticket=ticket, author=acting_user, body=body, created_at=now)
-    return ticket_auto_assign(ticket=ticket, now=now)
+    first_message = Message.objects.create(ticket=ticket, author=acting_user, body=body, created_at=now)
+    ticket = ticket_auto_assign(ticket=ticket, now=now)
+    record_case_created(ticket=ticket, first_message=first_message)  # after assignment: the payload shows the assignee
+    return ticket
 
 
 @transaction.atomic
@@ -122,6 +125,7 @@ def ticket_change_status(*, ticket: Ticket, status: str, acting_user: User | Non
     if clock.event:
         _event(ticket, clock.event, acting_user, clock.old_value, clock.new_value)
     ticket.refresh_from_db()
+    record_case_updated(ticket=ticket, field="status", old=old, new=status)
     notify_status_changed(ticket=ticket, old=old, acting_user=acting_user)
     return ticket
 
@@ -138,6 +142,7 @@ def ticket_assign(*, ticket: Ticket, agent: User | None, acting_user: User) -> T
     ticket.assignee = agent
     ticket.save(update_fields=["assignee", "updated_at"])
     _event(ticket, Kind.ASSIGNED, acting_user, old or "", new or "")
+    record_case_updated(ticket=ticket, field="assignee_id", old=old, new=new)
     return ticket
 
 
@@ -156,6 +161,7 @@ def ticket_change_priority(*, ticket: Ticket, priority: str, acting_user: User |
         setattr(ticket, name, value)
     ticket.save(update_fields=["priority", "updated_at", *(name.removesuffix("_id") for name in sla)])
     _event(ticket, Kind.PRIORITY_CHANGED, acting_user, old, priority)
+    record_case_updated(ticket=ticket, field="priority", old=old, new=priority)
     return ticket
 
 
@@ -181,6 +187,7 @@ def message_create(
     if public and author is not None and not is_buyer and ticket.first_responded_at is None:
         Ticket.objects.filter(id=ticket.id, first_responded_at__isnull=True).update(first_responded_at=now)
         ticket.first_responded_at = now
+    record_message_created(message=message)  # public replies only; after the clock, so the payload shows it
     return message
 
 

@@ -21,6 +21,7 @@ from tests.factories import (
     ParcelFactory,
     TrackingEventFactory,
     UserFactory,
+    WebhookSubscriptionFactory,
 )
 from tickets.models import (
     AgentStatus,
@@ -36,9 +37,12 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.services import ticket_create
+from webhooks.models import WebhookDelivery, WebhookEvent
+from webhooks.outbox import record_event
 
 # Rows only services and carriers write: the admin shows them and offers no add page.
-READ_ONLY = {TrackingEvent, TrackingNumberChange, Attachment, TicketEvent, ParcelAnomaly, TicketAnomaly, Notification}
+READ_ONLY = {TrackingEvent, TrackingNumberChange, Attachment, TicketEvent, ParcelAnomaly, TicketAnomaly, Notification,
+             WebhookEvent, WebhookDelivery}
 
 
 def login(client, user) -> None:
@@ -74,6 +78,8 @@ def one_of_everything(order, agent, superuser):
     ShopCalendar.objects.create(shop=order.shop)
     AssignmentRule.objects.create(shop=order.shop, strategy="round_robin").agents.add(agent)
     AgentStatus.objects.create(user=agent, is_away=True)
+    WebhookSubscriptionFactory(shop=order.shop)
+    record_event(shop=order.shop, event_type="case.created", data={"case": {"id": ticket.pk}})
     return ticket
 
 
