@@ -144,3 +144,12 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     kind = Claim.Kind.COMPENSATION
     amount = Decimal("1999.00")
+
+
+class MarketplaceAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.MarketplaceAccount"
+
+    shop = factory.SubFactory(ShopFactory)
+    client_id = factory.Sequence(lambda n: f"{836000 + n}")
+    api_key = "test-api-key-0000"
