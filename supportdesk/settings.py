@@ -224,6 +224,7 @@ MARKETPLACE_OZON_TIMEOUT = float(env_int("MARKETPLACE_OZON_TIMEOUT", 20, minimum
 MARKETPLACE_OZON_LOOKBACK_DAYS = env_int("MARKETPLACE_OZON_LOOKBACK_DAYS", 30, minimum=1)  # postings created this far back
 MARKETPLACE_SYNC_SECONDS = env_int("MARKETPLACE_SYNC_SECONDS", 300, minimum=0)  # 0: no scheduled sync
 MARKETPLACE_PUSH_SECONDS = env_int("MARKETPLACE_PUSH_SECONDS", 60, minimum=0)  # 0: no scheduled push
+MARKETPLACE_IMPORT_MAX_BYTES = env_int("MARKETPLACE_IMPORT_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)  # admin upload
 if MARKETPLACE_SYNC_SECONDS:  # each tick syncs every active account; none active: one cheap query
     CELERY_BEAT_SCHEDULE["marketplace-sync-accounts"] = {
         "task": "marketplace.tasks.marketplace_sync_accounts_task", "schedule": float(MARKETPLACE_SYNC_SECONDS),

@@ -31,7 +31,8 @@ class Command(BaseCommand):
             raw = options["file"].read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {options['file']}: {error.strerror}") from None
-        bar = tqdm(total=0, unit="row", desc="import", disable=options["no_progress"] or None, file=self.stderr._out)
+        # The raw stream: OutputWrapper would end each of tqdm's "\r" redraws with a newline.
+        bar = tqdm(total=0, unit="row", desc="import", disable=options["no_progress"], file=self.stderr._out)
 
         def progress(done: int, total: int) -> None:
             bar.total = total
