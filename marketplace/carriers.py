@@ -8,7 +8,7 @@ number is the posting number. No match: None, and the posting goes in without a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from logistics.models import Carrier
 
@@ -25,13 +25,21 @@ KEYWORDS: tuple[tuple[str, str], ...] = (
 class CarrierResolver:
     by_code: dict[str, Carrier]
     by_name: dict[str, Carrier]
+    by_id: dict[int, Carrier]
+    _seen: dict[tuple[str, bool], Carrier | None] = field(default_factory=dict)  # a report repeats a few methods
 
     @classmethod
     def load(cls) -> CarrierResolver:
         carriers = list(Carrier.objects.all())
-        return cls(by_code={c.code: c for c in carriers}, by_name={c.name.casefold(): c for c in carriers})
+        return cls(by_code={c.code: c for c in carriers}, by_name={c.name.casefold(): c for c in carriers}, by_id={c.id: c for c in carriers})
 
     def resolve(self, delivery_method: str, *, ozon_logistics: bool = False) -> Carrier | None:
+        key = (delivery_method, ozon_logistics)
+        if key not in self._seen:
+            self._seen[key] = self._resolve(delivery_method, ozon_logistics=ozon_logistics)
+        return self._seen[key]
+
+    def _resolve(self, delivery_method: str, *, ozon_logistics: bool) -> Carrier | None:
         text = " ".join(delivery_method.split()).casefold()
         if ozon_logistics and not any(k in text for k, code in KEYWORDS if code != OZON_CARRIER):
             return self.by_code.get(OZON_CARRIER)

@@ -24,14 +24,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from logistics.models import Carrier, Parcel
+from logistics.models import Carrier, Parcel, TrackingEvent
 from logistics.services import carrier_validate_number, parcel_change_tracking_number
+from logistics.statuses import ParcelStatus
+from marketplace.bulk import insert_rows
 from marketplace.buyers import BuyerRef, buyers_resolve
 from marketplace.carriers import CarrierResolver
 from marketplace.models import MarketplaceAccount, MarketplacePush
 from marketplace.ozon.statuses import next_order_status
-from marketplace.parcel_status import parcels_apply_ozon_status
+from marketplace.parcel_status import ozon_move, parcels_apply_ozon_status
 from orders.models import FulfilmentScheme, Order, OrderLine, Shop
+from supportdesk.sql import update_from_values
 
 logger = logging.getLogger("marketplace.postings")
 
@@ -41,7 +44,9 @@ BATCH = 1000
 _TEXT_FIELDS = ("order_number", "recipient_name", "recipient_phone", "region", "city", "postal_code", "address_line")
 
 
-@dataclass(frozen=True)
+# Not frozen, but slotted: a report of 100,000 rows builds as many of these, and frozen dataclasses are
+# several times slower to construct. Treat them as values all the same.
+@dataclass(slots=True)
 class LineData:
     sku: str
     name: str
@@ -49,7 +54,7 @@ class LineData:
     unit_price: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PostingData:
     """One posting as the writer takes it, whatever it came from. "" and None mean "not given"."""
 
@@ -92,6 +97,7 @@ class UpsertResult:
 class _Plan:
     data: PostingData
     order: Order | None = None  # the existing order
+    order_id: int = 0  # the existing or new order's id, once known
     carrier: Carrier | None = None
     number: str = ""
 
@@ -139,27 +145,28 @@ def _write_chunk(
     account: MarketplaceAccount | None, result: UpsertResult,
 ) -> None:
     existing = {o.posting_number: o for o in Order.objects.filter(shop=shop, posting_number__in=[p.posting_number for p in chunk])}
-    plans = [_Plan(data=p, order=existing.get(p.posting_number)) for p in chunk]
-    parcels = _forward_parcels([p.order.id for p in plans if p.order])
+    plans = [_Plan(data=p, order=o, order_id=o.id if o else 0) for p in chunk for o in [existing.get(p.posting_number)]]
+    parcels = _forward_parcels([p.order_id for p in plans if p.order], resolver)
     plans = _plan_parcels(plans, parcels, resolver=resolver, strict=strict, result=result)
-    created = _create_orders(shop, [p for p in plans if p.order is None], now=now)
+    created_ids = _create_orders(shop, [p for p in plans if p.order is None], now=now)
     updated = _update_orders([p for p in plans if p.order is not None], now=now)
-    lines_changed = _sync_lines(plans, created_ids={o.id for o in created})
+    lines_changed = _sync_lines(plans, created_ids=created_ids)
     parcels_changed = _sync_parcels(plans, parcels, now=now, account=account, result=result)
     for plan in plans:
-        assert plan.order is not None  # noqa: S101  (every plan has its order by now)
         number = plan.data.posting_number
-        if plan.order.id in {o.id for o in created}:
+        if plan.order_id in created_ids:
             result.outcomes[number] = "created"
-        elif plan.order.id in updated or plan.order.id in lines_changed or plan.order.id in parcels_changed:
+        elif plan.order_id in updated or plan.order_id in lines_changed or plan.order_id in parcels_changed:
             result.outcomes[number] = "updated"
         else:
             result.outcomes[number] = "unchanged"
 
 
-def _forward_parcels(order_ids: list[int]) -> dict[int, Parcel]:
+def _forward_parcels(order_ids: list[int], resolver: CarrierResolver) -> dict[int, Parcel]:
     parcels: dict[int, Parcel] = {}
-    for parcel in Parcel.objects.filter(order_id__in=order_ids, direction=Parcel.Direction.FORWARD).select_related("carrier").order_by("-id"):
+    fields = ("id", "order_id", "carrier_id", "tracking_number", "status", "last_event_at", "direction")
+    for parcel in Parcel.objects.filter(order_id__in=order_ids, direction=Parcel.Direction.FORWARD).only(*fields).order_by("-id"):
+        parcel.carrier = resolver.by_id[parcel.carrier_id]  # carriers are few: from the resolver, not a join
         parcels[parcel.order_id] = parcel  # the oldest forward parcel is the posting's own
     return parcels
 
@@ -202,7 +209,7 @@ def _drop_taken_numbers(plans: list[_Plan], parcels: dict[int, Parcel], *, stric
     kept: list[_Plan] = []
     for plan in plans:
         if plan.carrier is not None and plan.number:
-            key, own_id = (plan.carrier.id, plan.number), plan.order.id if plan.order else None
+            key, own_id = (plan.carrier.id, plan.number), plan.order_id or None
             owner = owners.get(key)
             if owner is not None and owner != own_id:
                 problem = f"tracking number {plan.number} is already used by another parcel of {plan.carrier.name}"
@@ -221,26 +228,28 @@ def _order_status(data: PostingData, current: str = Order.Status.PLACED) -> str:
     return next_order_status(current, data.ozon_status)
 
 
-def _create_orders(shop: Shop, plans: list[_Plan], *, now: dt.datetime) -> list[Order]:
+def _create_orders(shop: Shop, plans: list[_Plan], *, now: dt.datetime) -> set[int]:
+    """Insert the new orders (rows, not instances: see bulk.py); sets each plan's order_id and returns the new ids."""
     if not plans:
-        return []
+        return set()
     buyers = buyers_resolve(shop=shop, refs=[p.data.buyer for p in plans])
-    orders = []
+    rows = []
     for plan in plans:
         d = plan.data
         status = _order_status(d)
-        orders.append(Order(
-            shop=shop, buyer_id=buyers[d.buyer.key], order_number=d.order_number, posting_number=d.posting_number,
-            scheme=FulfilmentScheme.FBS, status=status, recipient_name=d.recipient_name or UNKNOWN, recipient_phone=d.recipient_phone,
-            country="RU", region=d.region, city=d.city or UNKNOWN, postal_code=d.postal_code, address_line=d.address_line or UNKNOWN,
-            declared_value=d.declared_value, currency=d.currency, placed_at=d.placed_at, promised_delivery_date=d.promised_date,
-            shipped_at=d.shipped_at if status in ("shipped", "delivered") else None,
-            delivered_at=(d.delivered_at or now) if status == "delivered" else None, created_at=now, updated_at=now,
-        ))
-    created = Order.objects.bulk_create(orders, batch_size=BATCH)
-    for plan, order in zip(plans, created, strict=True):
-        plan.order = order
-    return created
+        rows.append({
+            "shop_id": shop.id, "buyer_id": buyers[d.buyer.key], "order_number": d.order_number, "posting_number": d.posting_number,
+            "scheme": FulfilmentScheme.FBS.value, "status": status, "recipient_name": d.recipient_name or UNKNOWN,
+            "recipient_phone": d.recipient_phone, "country": "RU", "region": d.region, "city": d.city or UNKNOWN,
+            "postal_code": d.postal_code, "address_line": d.address_line or UNKNOWN, "declared_value": d.declared_value,
+            "currency": d.currency, "placed_at": d.placed_at, "promised_delivery_date": d.promised_date,
+            "shipped_at": d.shipped_at if status in ("shipped", "delivered") else None,
+            "delivered_at": (d.delivered_at or now) if status == "delivered" else None, "created_at": now, "updated_at": now,
+        })
+    ids = insert_rows(Order, rows)
+    for plan, order_id in zip(plans, ids, strict=True):
+        plan.order_id = order_id
+    return set(ids)
 
 
 def _order_changes(order: Order, d: PostingData, now: dt.datetime) -> set[str]:
@@ -261,19 +270,35 @@ def _order_changes(order: Order, d: PostingData, now: dt.datetime) -> set[str]:
     return changed
 
 
+_UPDATE_COLUMNS = (
+    *((name, "text") for name in (*_TEXT_FIELDS, "status", "currency")), ("declared_value", "numeric"), ("placed_at", "timestamptz"),
+    ("promised_delivery_date", "date"), ("shipped_at", "timestamptz"), ("delivered_at", "timestamptz"), ("updated_at", "timestamptz"),
+)
+
+
 def _update_orders(plans: list[_Plan], *, now: dt.datetime) -> set[int]:
-    changed_fields: set[str] = set()
+    """Write the changed orders' owned fields in one UPDATE ... FROM (VALUES ...) (bulk_update's CASEs are slow)."""
     changed: list[Order] = []
     for plan in plans:
         assert plan.order is not None  # noqa: S101
-        fields = _order_changes(plan.order, plan.data, now)
-        if fields:
+        if _order_changes(plan.order, plan.data, now):
             plan.order.updated_at = now
             changed.append(plan.order)
-            changed_fields |= fields
     if changed:
-        Order.objects.bulk_update(changed, [*sorted(changed_fields), "updated_at"], batch_size=BATCH)
+        rows = [(o.id, *(_sql_value(getattr(o, name)) for name, _kind in _UPDATE_COLUMNS)) for o in changed]
+        update_from_values(
+            table=Order._meta.db_table, columns=[("order_pk", "bigint"), *((f"v_{n}", kind) for n, kind in _UPDATE_COLUMNS)], rows=rows,
+            assignments=", ".join(f"{name} = v.v_{name}" for name, _kind in _UPDATE_COLUMNS),
+        )
     return {o.id for o in changed}
+
+
+def _sql_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
 
 
 def _line_key(sku: str, name: str, quantity: int, unit_price: Decimal) -> tuple[str, str, int, Decimal]:
@@ -282,54 +307,57 @@ def _line_key(sku: str, name: str, quantity: int, unit_price: Decimal) -> tuple[
 
 def _sync_lines(plans: list[_Plan], *, created_ids: set[int]) -> set[int]:
     """Replace an order's lines when the posting's differ (as a multiset); returns the ids of existing orders changed."""
-    existing_ids = [p.order.id for p in plans if p.order is not None and p.order.id not in created_ids]
+    existing_ids = [p.order_id for p in plans if p.order_id not in created_ids]
     stored: dict[int, list[tuple[str, str, int, Decimal]]] = defaultdict(list)
     for order_id, sku, name, quantity, price in OrderLine.objects.filter(order_id__in=existing_ids).values_list(
         "order_id", "sku", "name", "quantity", "unit_price"
     ):
         stored[order_id].append(_line_key(sku, name, quantity, price))
     replace: list[int] = []
-    new_lines: list[OrderLine] = []
+    new_lines: list[dict[str, object]] = []
     for plan in plans:
-        assert plan.order is not None  # noqa: S101
         wanted = sorted(_line_key(l.sku, l.name, l.quantity, l.unit_price) for l in plan.data.lines)
-        if plan.order.id not in created_ids:
-            if sorted(stored.get(plan.order.id, [])) == wanted:
+        if plan.order_id not in created_ids:
+            if sorted(stored.get(plan.order_id, [])) == wanted:
                 continue
-            replace.append(plan.order.id)
-        new_lines += [OrderLine(order_id=plan.order.id, sku=s, name=n, quantity=q, unit_price=u) for s, n, q, u in wanted]
+            replace.append(plan.order_id)
+        new_lines += [{"order_id": plan.order_id, "sku": s, "name": n, "quantity": q, "unit_price": u} for s, n, q, u in wanted]
     if replace:
         OrderLine.objects.filter(order_id__in=replace).delete()
-    OrderLine.objects.bulk_create(new_lines, batch_size=BATCH)
+    insert_rows(OrderLine, new_lines)
     return set(replace)
 
 
 def _sync_parcels(
     plans: list[_Plan], parcels: dict[int, Parcel], *, now: dt.datetime, account: MarketplaceAccount | None, result: UpsertResult,
 ) -> set[int]:
-    """Create missing parcels, replace changed numbers (with history) and apply Ozon's status; returns changed order ids."""
-    new: list[Parcel] = []
+    """Create missing parcels (in their Ozon status), replace changed numbers (with history), move the others to
+    Ozon's status; returns the ids of existing orders whose parcel changed."""
+    new: list[dict[str, object]] = []
+    new_events: list[dict[str, object] | None] = []
+    stored: list[tuple[Parcel, PostingData]] = []
     changed: set[int] = set()
     for plan in plans:
-        assert plan.order is not None  # noqa: S101
         if plan.carrier is None or not plan.number:
             continue
-        parcel = parcels.get(plan.order.id)
+        parcel = parcels.get(plan.order_id)
         if parcel is None:
-            new.append(Parcel(
-                order=plan.order, carrier=plan.carrier, tracking_number=plan.number, promised_date=plan.data.promised_date,
-                next_poll_at=None if plan.carrier.adapter == Carrier.Adapter.MANUAL else now, created_at=now,
-            ))
-        elif (parcel.carrier_id, parcel.tracking_number) != (plan.carrier.id, plan.number):
+            move = ozon_move(plan.carrier, ParcelStatus.PENDING, None, plan.data, now)
+            new.append({
+                "order_id": plan.order_id, "carrier_id": plan.carrier.id, "tracking_number": plan.number,
+                "promised_date": plan.data.promised_date, "status": move.status if move else ParcelStatus.PENDING.value,
+                "status_changed_at": now if move else None, "last_event_at": move.occurred_at if move else None,
+                "next_poll_at": None if plan.carrier.adapter == Carrier.Adapter.MANUAL else now, "created_at": now, "updated_at": now,
+            })
+            new_events.append(move.event_row(now) if move else None)
+            continue
+        if (parcel.carrier_id, parcel.tracking_number) != (plan.carrier.id, plan.number):
             _change_number(parcel, plan, account=account, result=result)
-            changed.add(plan.order.id)
-    for parcel in Parcel.objects.bulk_create(new, batch_size=BATCH):
-        parcels[parcel.order_id] = parcel
-    changed |= parcels_apply_ozon_status(
-        [(parcels[p.order.id], p.data) for p in plans if p.order is not None and p.order.id in parcels and p.carrier is not None],
-        now=now,
-    )
-    return changed
+            changed.add(plan.order_id)
+        stored.append((parcel, plan.data))
+    ids = insert_rows(Parcel, new)
+    insert_rows(TrackingEvent, [{**event, "parcel_id": pk} for pk, event in zip(ids, new_events, strict=True) if event])
+    return changed | parcels_apply_ozon_status(stored, now=now)
 
 
 def _change_number(parcel: Parcel, plan: _Plan, *, account: MarketplaceAccount | None, result: UpsertResult) -> None:

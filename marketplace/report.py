@@ -54,8 +54,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("region", "Регион доставки", False),
     Column("city", "Город доставки", False),
 )
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M")
-_DAY_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+# 2026-11-30 14:05[:00] or 30.11.2026 14:05[:00], the time optional: read by hand, strptime is the slowest part of a row.
+_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (decoded with surrogateescape)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _LIMITS = {"order_number": 64, "posting_number": 64, "sku": 64, "name": 300, "tracking_number": 64}
 
@@ -86,9 +88,9 @@ def _header_key(text: str) -> str:
     return " ".join(text.replace("\ufeff", "").split()).casefold().replace("ё", "е")
 
 
-def decode(raw: bytes) -> str:
-    """The file's text. Raises ReportError for a file whose header is not UTF-8; undecodable bytes later in the
-    file stay as surrogates, so their rows alone are rejected."""
+def decode(raw: bytes) -> tuple[str, bool]:
+    """The file's text, and whether some of it was not UTF-8. Raises ReportError for a file whose header is not
+    UTF-8; undecodable bytes later in the file stay as surrogates, so their rows alone are rejected."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if not raw.strip():
@@ -101,7 +103,10 @@ def decode(raw: bytes) -> str:
         hint = "it looks like Windows-1251 (cp1251)" if known else "its encoding is unknown"
         raise ReportError(f"The file is not UTF-8 ({hint}). Export it again as UTF-8 (the back office's default), or save it "
                           "as “CSV UTF-8” in Excel.") from None
-    return raw.decode("utf-8", errors="surrogateescape")
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="surrogateescape"), True
 
 
 def find_columns(header: list[str]) -> dict[str, int]:
@@ -117,19 +122,16 @@ def find_columns(header: list[str]) -> dict[str, int]:
 
 
 def _datetime(value: str, tz: dt.tzinfo, what: str) -> dt.datetime:
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(value, fmt).replace(tzinfo=tz)
-        except ValueError:
-            continue
-    for fmt in _DAY_FORMATS:
-        try:
-            return dt.datetime.strptime(value, fmt).replace(tzinfo=tz)
-        except ValueError:
-            continue
+    """A report time: naive ones are in `tz` (the shop's); ISO 8601 with an offset is taken as it is."""
     try:
+        if match := _YMD.match(value):
+            y, m, d, hh, mm, ss = match.groups()
+            return dt.datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0), tzinfo=tz)
+        if match := _DMY.match(value):
+            d, m, y, hh, mm, ss = match.groups()
+            return dt.datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0), tzinfo=tz)
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+    except ValueError:  # no such day or hour (32.11.2026, 25:00) or no date at all
         raise RowError(f"«{what}»: {value!r} is not a date (use 2026-11-30 14:05:00 or 30.11.2026 14:05)") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
@@ -158,13 +160,13 @@ class _Row:
     posting: PostingData  # with this row's single line
 
 
-def parse_row(cells: dict[str, str], *, line: int, tz: dt.tzinfo) -> _Row:
+def parse_row(cells: dict[str, str], *, line: int, tz: dt.tzinfo, check_encoding: bool = False) -> _Row:
     """One row → its posting (with one line). Raises RowError saying which column is wrong and why."""
-    for key, text in cells.items():
-        if any("\udc80" <= ch <= "\udcff" for ch in text):
-            raise RowError("bad encoding: this line is not valid UTF-8")
-        if key in _LIMITS and len(text) > _LIMITS[key]:
-            raise RowError(f"«{_header(key)}» is longer than {_LIMITS[key]} characters")
+    if check_encoding and any(_SURROGATE.search(text) for text in cells.values()):
+        raise RowError("bad encoding: this line is not valid UTF-8")
+    for key, limit in _LIMITS.items():
+        if len(cells.get(key, "")) > limit:
+            raise RowError(f"«{_header(key)}» is longer than {limit} characters")
     for column in COLUMNS:
         if column.required and not cells.get(column.key):
             raise RowError(f"«{column.header}» is empty")
@@ -209,7 +211,8 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
 def parse_report(raw: bytes, *, time_zone: str = "Europe/Moscow") -> ParsedReport:
     """Every posting of the file, or the reason each rejected row was rejected. Raises ReportError for the file."""
     tz = zoneinfo.ZoneInfo(time_zone)
-    records = _records(decode(raw))
+    text, check_encoding = decode(raw)
+    records = _records(text)
     try:
         _line, header = next(records)
     except StopIteration:
@@ -223,7 +226,7 @@ def parse_report(raw: bytes, *, time_zone: str = "Europe/Moscow") -> ParsedRepor
         report.rows += 1
         cells = {key: record[index].strip() if index < len(record) else "" for key, index in columns.items()}
         try:
-            rows.append(parse_row(cells, line=line, tz=tz))
+            rows.append(parse_row(cells, line=line, tz=tz, check_encoding=check_encoding))
         except RowError as error:
             report.rejected.append((line, str(error)))
             bad.setdefault(cells.get("posting_number", ""), line)
@@ -248,7 +251,7 @@ def _group(rows: Iterable[_Row], bad: dict[str, int], report: ParsedReport) -> N
                                                f"{line_data.sku}): the later row wins"))
             lines[line_data.sku] = (row.line, line_data)
         last = posting_rows[-1].posting
-        data = replace(last, lines=tuple(item for _line, item in lines.values()))
+        data = last if len(posting_rows) == 1 else replace(last, lines=tuple(item for _line, item in lines.values()))
         report.postings.append(ReportPosting(data=data, lines=tuple(r.line for r in posting_rows)))
     report.rejected.sort()
 

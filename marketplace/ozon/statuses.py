@@ -6,6 +6,7 @@ Pure data: no ORM. Order statuses are the `orders.Order.Status` values; `None` l
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from logistics.statuses import ParcelStatus
@@ -52,6 +53,7 @@ _BY_LABEL: dict[str, str] = {_label_key(m.label): code for code, m in OZON_STATU
 ORDER_RANK = {"placed": 0, "shipped": 1, "cancelled": 2, "delivered": 3, "completed": 4}
 
 
+@functools.lru_cache(maxsize=256)  # a report has a handful of distinct labels in 100,000 rows
 def status_code(value: str) -> str | None:
     """The Ozon status code for an API code or a report label («Доставляется» → delivering); None if unknown."""
     text = value.strip()
