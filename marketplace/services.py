@@ -44,15 +44,19 @@ def ozon_client_for(account: MarketplaceAccount) -> OzonClient:
 
 
 def posting_data_from_ozon(posting: Posting) -> PostingData | None:
-    """The writer's view of an API posting; None for a status we do not know (logged, skipped)."""
+    """The writer's view of an API posting; None for a status we do not know or no date at all (logged, skipped)."""
     if posting.status not in OZON_STATUSES:
         logger.warning("posting %s has an unknown Ozon status %r: skipped", posting.posting_number, posting.status)
+        return None
+    placed_at = posting.in_process_at or posting.shipment_date  # never "now": a re-sync would see a new value each time
+    if placed_at is None:
+        logger.warning("posting %s has neither in_process_at nor shipment_date: skipped", posting.posting_number)
         return None
     customer = posting.customer
     currency = posting.products[0].currency if posting.products else "RUB"
     return PostingData(
         posting_number=posting.posting_number, order_number=posting.order_number, ozon_status=posting.status,
-        placed_at=posting.in_process_at or timezone.now(), currency=currency,
+        placed_at=placed_at, currency=currency,
         declared_value=sum((p.price * p.quantity for p in posting.products), start=Decimal("0.00")),
         lines=tuple(LineData(sku=p.offer_id[:64], name=p.name[:300], quantity=p.quantity, unit_price=p.price) for p in posting.products),
         tracking_number=posting.tracking_number, delivery_method=f"{posting.tpl_provider} | {posting.delivery_method}",

@@ -220,3 +220,13 @@ def test_the_beat_task_syncs_active_accounts_only(ozon: CarrierServer, account: 
 
 def test_the_beat_task_does_nothing_without_active_accounts(db: Any) -> None:
     assert marketplace_sync_accounts_task.delay().get() == 0
+
+
+def test_unknown_statuses_and_dateless_postings_are_skipped(ozon: CarrierServer, account: Any, carriers: Any) -> None:
+    ozon.route("POST", LIST_PATH, page(posting("10000001-0001-1", "teleported"), posting("10000002-0001-1", in_process_at=None,
+                                                                                          shipment_date=None)))
+
+    report = sync(account)
+
+    assert (report.created, report.skipped) == (0, 2)
+    assert not Order.objects.exists()
