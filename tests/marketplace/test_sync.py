@@ -230,3 +230,34 @@ def test_unknown_statuses_and_dateless_postings_are_skipped(ozon: CarrierServer,
 
     assert (report.created, report.skipped) == (0, 2)
     assert not Order.objects.exists()
+
+
+def test_the_account_task_retries_a_rate_limit_then_syncs(ozon: CarrierServer, account: Any, carriers: Any, monkeypatch: Any) -> None:
+    from marketplace.tasks import marketplace_sync_account_task
+
+    ozon.route("POST", LIST_PATH, Reply(429, headers={"Retry-After": "17"}, body={"message": "slow down"}), page(posting("57195475-0050-3")))
+    countdowns: list[float] = []
+    original_retry = marketplace_sync_account_task.retry
+
+    def spy_retry(*args: Any, **kwargs: Any) -> Any:
+        countdowns.append(kwargs["countdown"])
+        return original_retry(*args, **kwargs)
+
+    monkeypatch.setattr(marketplace_sync_account_task, "retry", spy_retry)
+    marketplace_sync_account_task.apply(args=(account.id,), throw=False)
+
+    assert countdowns == [17.0]  # Ozon's Retry-After
+    assert len(ozon.received("POST", LIST_PATH)) == 2  # the eager retry ran again and went through
+    assert Order.objects.count() == 1
+
+
+def test_the_account_task_stops_on_bad_credentials(ozon: CarrierServer, account: Any, carriers: Any) -> None:
+    from marketplace.tasks import marketplace_sync_account_task
+
+    ozon.route("POST", LIST_PATH, Reply(401, body=payload("ozon_error_401_missing_client_id.json")))
+
+    marketplace_sync_account_task.delay(account.id)
+
+    assert len(ozon.received("POST", LIST_PATH)) == 1
+    account.refresh_from_db()
+    assert "Client-Id and Api-Key" in account.last_error
