@@ -40,7 +40,8 @@ def _copy_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> lis
     prepared = {f.attname for f in fields if f.get_internal_type() not in _AS_IS}
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(meta.db_table)
-    with connection.cursor() as cursor:
+    # The COPY goes to psycopg's own cursor: the wrapper turns its errors into Django's (IntegrityError …).
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [meta.db_table, meta.pk.column, len(rows)])
         ids = [row[0] for row in cursor.fetchall()]
         with cursor.cursor.copy(f"COPY {table} ({connection.ops.quote_name(meta.pk.column)}, {columns}) FROM STDIN") as copy:

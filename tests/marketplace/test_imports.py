@@ -157,3 +157,20 @@ def test_line_numbers_count_newlines_inside_quoted_cells(shop: Any, carriers: An
     raw = report_csv([report_row("10000001-0001-1", Наименование_товара="две\nстроки"), report_row("10000002-0001-1", Количество="x")])
 
     assert run(shop, raw).rejected[0][0] == 4
+
+
+def _queries_for(shop: Any, postings: int, first: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    raw = report_csv([report_row(f"{first + n}-0001-1") for n in range(postings)])
+    with CaptureQueriesContext(connection) as queries:
+        assert run(shop, raw).created == postings
+    return len(queries)
+
+
+def test_writes_are_batched_not_one_query_per_posting(shop: Any, carriers: Any) -> None:
+    _queries_for(shop, 1, 19000000)  # the shop's placeholder buyer now exists
+
+    # (40: below SQLite's rows per INSERT for orders, 999 variables / 21 columns)
+    assert _queries_for(shop, 5, 20000000) == _queries_for(shop, 40, 30000000)

@@ -40,3 +40,16 @@ def test_copy_path_creates_orders_lines_parcels_and_events(shop: Any, carriers: 
     second = Order.objects.get(posting_number="10000002-0001-1")
     assert (second.status, second.parcels.get().tracking_number, second.parcels.get().status) == ("delivered", rp, "pending")
     OrderFactory(shop=shop)  # and ordinary inserts still get fresh ids afterwards
+
+
+def test_a_clash_inside_copy_is_a_django_integrity_error(shop: Any) -> None:
+    from django.db import IntegrityError, transaction
+
+    from marketplace.bulk import insert_rows
+
+    taken = OrderFactory(shop=shop)
+    row = {"shop_id": shop.id, "buyer_id": taken.buyer_id, "order_number": "1", "posting_number": taken.posting_number,
+           "scheme": "fbs", "recipient_name": "x", "city": "x", "address_line": "x", "declared_value": Decimal("1.00"),
+           "placed_at": taken.placed_at}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Order, [row])
