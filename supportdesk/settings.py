@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "logistics",
     "tickets",
     "webhooks",
+    "marketplace",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="17"),
     },
 }
+
+# --- Marketplace sync (Ozon Seller API) and the tracking-number push back ---
+MARKETPLACE_OZON_URL = env_str("MARKETPLACE_OZON_URL", "https://api-seller.ozon.ru")
+MARKETPLACE_OZON_TIMEOUT = float(env_int("MARKETPLACE_OZON_TIMEOUT", 20, minimum=1))
+MARKETPLACE_OZON_LOOKBACK_DAYS = env_int("MARKETPLACE_OZON_LOOKBACK_DAYS", 30, minimum=1)  # postings created this far back
+MARKETPLACE_SYNC_SECONDS = env_int("MARKETPLACE_SYNC_SECONDS", 300, minimum=0)  # 0: no scheduled sync
+MARKETPLACE_PUSH_SECONDS = env_int("MARKETPLACE_PUSH_SECONDS", 60, minimum=0)  # 0: no scheduled push
+MARKETPLACE_IMPORT_MAX_BYTES = env_int("MARKETPLACE_IMPORT_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)  # admin upload
+if MARKETPLACE_SYNC_SECONDS:  # each tick syncs every active account; none active: one cheap query
+    CELERY_BEAT_SCHEDULE["marketplace-sync-accounts"] = {
+        "task": "marketplace.tasks.marketplace_sync_accounts_task", "schedule": float(MARKETPLACE_SYNC_SECONDS),
+    }
+if MARKETPLACE_PUSH_SECONDS:
+    CELERY_BEAT_SCHEDULE["marketplace-push-tracking-numbers"] = {
+        "task": "marketplace.tasks.marketplace_push_tracking_numbers_task", "schedule": float(MARKETPLACE_PUSH_SECONDS),
+    }
 
 # --- Evidence uploads (DESIGN §9) ---
 EVIDENCE_MAX_FILE_BYTES = env_int("EVIDENCE_MAX_FILE_BYTES", 10 * 1024 * 1024, minimum=1024)

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import connection
 
-PG_TYPES = {"bigint": "bigint", "text": "text", "timestamptz": "timestamptz"}
+PG_TYPES = {"bigint": "bigint", "text": "text", "timestamptz": "timestamptz", "numeric": "numeric", "date": "date"}
 
 
 def _placeholder(kind: str) -> str:
@@ -31,7 +31,7 @@ def update_from_values(
 ) -> list[tuple[Any, ...]]:
     """UPDATE `table` AS t SET `assignments` FROM (VALUES rows) AS v(columns) WHERE t.id = v.<first column> AND `condition`.
 
-    `columns` are (name, type) with type in bigint/text/timestamptz; the first is the row id. Name
+    `columns` are (name, type) with type in bigint/text/timestamptz/numeric/date; the first is the row id. Name
     them unlike the table's columns: `returning` may name only the table's columns, unqualified
     (SQLite's rule), and PostgreSQL would find a shared name ambiguous.
     `params` fill placeholders in `assignments` (they follow the VALUES in the statement). Returns the

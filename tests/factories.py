@@ -200,3 +200,12 @@ class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
     url = "https://hooks.example.com/supportdesk"
     events = factory.LazyFunction(lambda: list(EventType.values))
     secret = factory.LazyFunction(secret_generate)
+
+
+class MarketplaceAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "marketplace.MarketplaceAccount"
+
+    shop = factory.SubFactory(ShopFactory)
+    client_id = factory.Sequence(lambda n: f"{836000 + n}")
+    api_key = "test-api-key-0000"

@@ -12,10 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from logistics.models import CarrierThreshold, ParcelAnomaly, TrackingEvent, TrackingNumberChange
+from marketplace.models import MarketplacePush
 from orders.models import Order, Shop
 from tests.factories import (
     CarrierFactory,
     ClaimFactory,
+    MarketplaceAccountFactory,
     OrderFactory,
     OrderLineFactory,
     ParcelFactory,
@@ -42,7 +44,7 @@ from webhooks.outbox import record_event
 
 # Rows only services and carriers write: the admin shows them and offers no add page.
 READ_ONLY = {TrackingEvent, TrackingNumberChange, Attachment, TicketEvent, ParcelAnomaly, TicketAnomaly, Notification,
-             WebhookEvent, WebhookDelivery}
+             WebhookEvent, WebhookDelivery, MarketplacePush}
 
 
 def login(client, user) -> None:
@@ -59,10 +61,12 @@ def one_of_everything(order, agent, superuser):
     OrderLineFactory(order=order)
     parcel = ParcelFactory(order=order)
     TrackingEventFactory(parcel=parcel, raw_code="IN", location="Moscow")
-    TrackingNumberChange.objects.create(
+    change = TrackingNumberChange.objects.create(
         parcel=parcel, old_carrier=parcel.carrier, old_number="OLD1", new_carrier=parcel.carrier,
         new_number=parcel.tracking_number, reason="typo", changed_by=agent,
     )
+    account = MarketplaceAccountFactory(shop=order.shop)
+    MarketplacePush.objects.create(change=change, account=account, posting_number=order.posting_number, tracking_number="NEW1")
     ticket = ticket_create(shop=order.shop, buyer=order.buyer, kind="damaged", subject="Broken", body="Photos", parcel=parcel)
     Attachment.objects.create(
         ticket=ticket, message=ticket.messages.get(), file="evidence/x", original_name="box.jpg", content_type="image/jpeg",

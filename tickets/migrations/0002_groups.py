@@ -40,7 +40,7 @@ def create_groups(apps, schema_editor):
         for code in codes:
             app_label, codename = code.split(".")
             perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(perms)
+        group.permissions.add(*perms)  # add, not set: other apps grant their own permissions to these groups too
 
 
 def remove_groups(apps, schema_editor):
