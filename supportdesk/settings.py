@@ -44,9 +44,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files served by the app: /api/docs/ without a CDN
     "orders",
     "logistics",
     "tickets",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -163,8 +166,41 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+}
+
+# --- Integration API (/api/v1/) ---
+API_THROTTLE_TOKEN_RATE = env_str("API_THROTTLE_TOKEN_RATE", "1200/min")  # per token (or signed-in user)
+API_THROTTLE_IP_RATE = env_str("API_THROTTLE_IP_RATE", "2400/min")  # per client address, checked before authentication
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=1)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "supportdesk API",
+    "DESCRIPTION": "Orders, parcels, cases and claims of one shop, for its ERP and storefront. Errors are RFC 9457 problem details.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ParcelStatusEnum": "logistics.statuses.ParcelStatus",
+        "CaseStatusEnum": "tickets.models.TicketStatus",
+        "CaseKindEnum": "tickets.models.TicketKind",
+        "ClaimStatusEnum": "tickets.models.Claim.Status",
+        "ClaimKindEnum": "tickets.models.Claim.Kind",
+        "AnomalyKindEnum": "logistics.models.AnomalyKind",
+        "EvidenceKindEnum": "tickets.models.EvidenceKind",
+    },
 }
 
 # --- Celery (settings prefixed CELERY_, read by supportdesk/celery.py) ---

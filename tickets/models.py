@@ -132,6 +132,9 @@ class Ticket(models.Model):
             models.Index(fields=["buyer", "-created_at"], name="ticket_buyer_recent_idx"),
             models.Index(fields=["first_response_due"], condition=Q(first_responded_at__isnull=True), name="ticket_awaiting_reply_idx"),
             models.Index(fields=["parcel", "kind"], name="ticket_parcel_kind_idx"),
+            # The API's cursor pages (newest id first) and incremental sync, per shop.
+            models.Index(fields=["shop", "id"], name="ticket_shop_id_idx"),
+            models.Index(fields=["shop", "updated_at", "id"], name="ticket_shop_updated_idx"),
         ]
 
     def __str__(self) -> str:
