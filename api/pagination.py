@@ -23,8 +23,9 @@ class ApiCursorPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return int(settings.API_PAGE_SIZE)
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError({"page_size": [_("Use a whole number from 1 to %(max)d.") % {"max": self.max_page_size}]})
+        limit = int(settings.API_MAX_PAGE_SIZE)
+        if not raw.isdigit() or not 1 <= int(raw) <= limit:
+            raise ValidationError({"page_size": [_("Use a whole number from 1 to %(max)d.") % {"max": limit}]})
         return int(raw)
 
     def decode_cursor(self, request: Request) -> Cursor | None:
@@ -42,5 +43,5 @@ class ApiCursorPagination(CursorPagination):
         params = super().get_schema_operation_parameters(view)
         for param in params:
             if param["name"] == self.page_size_query_param:
-                param["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+                param["schema"] = {"type": "integer", "minimum": 1, "maximum": int(settings.API_MAX_PAGE_SIZE)}
         return params
