@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -12,7 +13,14 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from api.models import ApiToken
-from api.services import TOKEN_PREFIX, token_hash, token_touch, user_may_manage_tokens
+from api.services import TOKEN_PREFIX, token_hash, token_touch
+from orders.models import ShopMembership
+
+
+def tokens_with_creator_standing() -> QuerySet[ApiToken]:
+    """Tokens with shop and creator, and `creator_is_staff`: one query per request for all authentication needs."""
+    staff = ShopMembership.objects.filter(shop_id=OuterRef("shop_id"), user_id=OuterRef("created_by_id"), role=ShopMembership.Role.STAFF)
+    return ApiToken.objects.select_related("shop", "created_by").annotate(creator_is_staff=Exists(staff))
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -36,11 +44,11 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not secret.startswith(TOKEN_PREFIX):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        token = ApiToken.objects.select_related("shop", "created_by").filter(key_hash=token_hash(secret)).first()
+        token = tokens_with_creator_standing().filter(key_hash=token_hash(secret)).first()
         if token is None or not token.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         user = token.created_by
-        if not user.is_active or not user_may_manage_tokens(user, token.shop):
+        if not user.is_active or not (user.is_superuser or token.creator_is_staff):  # type: ignore[attr-defined]
             raise exceptions.AuthenticationFailed(_("The token's creator no longer works for this shop; create a new token."))
         token_touch(token=token)
         return user, token

@@ -164,7 +164,7 @@ class CaseCreateView(ApiView):
             acting_user=_acting(who, order.buyer), evidence=clean_evidence_groups(groups, ticket=None),
             priority=data["priority"] if not who.public_only else TicketPriority.NORMAL,
         )
-        return Response(CaseOutputSerializer(get_ticket_for_principal(who, ticket.id)).data, status=status.HTTP_201_CREATED)
+        return Response(CaseOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
 
 def _acting(who: Principal, buyer: Any) -> Any:
