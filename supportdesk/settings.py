@@ -174,6 +174,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+    # Proxies in front of the app whose X-Forwarded-For may be trusted; 0: the client address is REMOTE_ADDR,
+    # so a forged header cannot dodge the per-IP throttle.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0, minimum=0),
 }
 
 # --- Integration API (/api/v1/) ---
@@ -250,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
     "tickets-notify-tracking-number-changes": {
         "task": "tickets.tasks.tickets_notify_tracking_number_changes_task",
         "schedule": 60.0,
+    },
+    "api-purge-idempotency-records": {
+        "task": "api.tasks.api_purge_idempotency_records_task",
+        "schedule": crontab(minute=17),
     },
 }
 

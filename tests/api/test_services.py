@@ -29,3 +29,19 @@ def test_revoke_keeps_the_first_time(shop, shop_owner):
 def test_invalid_scope_is_refused(shop, shop_owner):
     with pytest.raises(ValidationError):
         token_create(shop=shop, name="x", scope="admin", acting_user=shop_owner)
+
+
+def test_purge_task_deletes_expired_keys(api, order):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from api.models import IdempotencyRecord
+    from api.tasks import api_purge_idempotency_records_task
+
+    api.post("/api/v1/cases", {"order": order.id, "kind": "other", "subject": "s", "body": "b"}, headers={"Idempotency-Key": "k1"})
+    assert api_purge_idempotency_records_task.delay().get() == 0
+    with time_machine.travel(timezone.now() + dt.timedelta(days=2)):
+        assert api_purge_idempotency_records_task.delay().get() == 1
+    assert not IdempotencyRecord.objects.exists()

@@ -27,3 +27,10 @@ def test_per_ip_rate_counts_before_authentication(settings):
     assert_problem(response, 429)
     assert "Retry-After" in response
     assert Client(REMOTE_ADDR="10.0.0.9").get("/api/v1/orders").status_code == 401  # another address is not held back
+
+
+def test_a_forged_forwarded_for_header_does_not_dodge_the_ip_limit(settings):
+    settings.API_THROTTLE_IP_RATE = "1/min"
+    client = Client()
+    client.get("/api/v1/orders", headers={"X-Forwarded-For": "1.1.1.1"})
+    assert_problem(client.get("/api/v1/orders", headers={"X-Forwarded-For": "2.2.2.2"}), 429)
