@@ -72,7 +72,7 @@ def parcels_for(who: Principal) -> QuerySet[Parcel]:
 
 
 def tickets_for(who: Principal) -> QuerySet[Ticket]:
-    return cast("QuerySet[Ticket]", who.scope(Ticket.objects.select_related("order", "parcel", "buyer"), "shop_id"))
+    return cast("QuerySet[Ticket]", who.scope(Ticket.objects.select_related("buyer", "shop"), "shop_id"))
 
 
 def claims_for(who: Principal) -> QuerySet[Claim]:

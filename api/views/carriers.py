@@ -12,13 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.idempotency import idempotent
-from api.views.base import ApiListView, ApiView, StrictSerializer
+from api.views.base import ApiListView, ApiView, OutputSerializer, StrictSerializer
 from logistics.models import Carrier
 from logistics.services import carrier_validate_number
 from logistics.tracking_numbers import NumberFormat
 
 
-class CarrierOutputSerializer(serializers.ModelSerializer[Carrier]):
+class CarrierOutputSerializer(OutputSerializer):
     number_formats = serializers.ListField(child=serializers.ChoiceField(choices=NumberFormat.choices), read_only=True)
 
     class Meta:

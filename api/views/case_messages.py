@@ -13,19 +13,19 @@ from rest_framework.response import Response
 from api.access import get_ticket_for_principal, messages_for
 from api.idempotency import idempotent
 from api.services import case_reply
-from api.views.base import ApiListView, ApiView, StrictSerializer
+from api.views.base import ApiListView, ApiView, OutputSerializer, StrictSerializer
 from api.views.cases import clean_evidence_groups, evidence_files_field
 from tickets.models import Attachment, EvidenceKind, Message
 
 
-class AttachmentOutputSerializer(serializers.ModelSerializer[Attachment]):
+class AttachmentOutputSerializer(OutputSerializer):
     class Meta:
         model = Attachment
         ref_name = "Attachment"
         fields = ["id", "original_name", "content_type", "size", "evidence_kind", "created_at"]
 
 
-class MessageOutputSerializer(serializers.ModelSerializer[Message]):
+class MessageOutputSerializer(OutputSerializer):
     author_role = serializers.SerializerMethodField(help_text="buyer, staff, or system (written by supportdesk itself).")
     attachments = AttachmentOutputSerializer(many=True, read_only=True)
 

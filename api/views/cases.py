@@ -18,7 +18,7 @@ from api.access import Principal, get_order_for_principal, get_parcel_for_princi
 from api.filters import updated_since_filter
 from api.idempotency import idempotent
 from api.services import case_open
-from api.views.base import ApiListView, ApiView, StrictSerializer, field_404
+from api.views.base import ApiListView, ApiView, OutputSerializer, StrictSerializer, field_404
 from tickets.evidence import CleanEvidence, evidence_check_case_budget, evidence_clean
 from tickets.models import EvidenceKind, Ticket, TicketChannel, TicketKind, TicketPriority, TicketStatus
 from tickets.services import ticket_change_status
@@ -29,7 +29,7 @@ CASE_READ_ONLY = frozenset({
 })
 
 
-class CaseOutputSerializer(serializers.ModelSerializer[Ticket]):
+class CaseOutputSerializer(OutputSerializer):
     buyer_email = serializers.EmailField(source="buyer.email", read_only=True)
 
     class Meta:

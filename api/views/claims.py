@@ -12,12 +12,12 @@ from rest_framework.response import Response
 
 from api.access import claims_for, get_claim_for_principal
 from api.filters import updated_since_filter
-from api.views.base import ApiListView, ApiView, StrictSerializer
+from api.views.base import ApiListView, ApiView, OutputSerializer, StrictSerializer
 from tickets.models import Claim
 from tickets.services import claim_change_status
 
 
-class ClaimOutputSerializer(serializers.ModelSerializer[Claim]):
+class ClaimOutputSerializer(OutputSerializer):
     case = serializers.PrimaryKeyRelatedField(source="ticket", read_only=True)  # type: ignore[var-annotated]
 
     class Meta:

@@ -13,18 +13,18 @@ from rest_framework.response import Response
 from api.access import get_order_for_principal, orders_for
 from api.filters import updated_since_filter
 from api.idempotency import idempotent
-from api.views.base import ApiListView, ApiView, StrictSerializer
+from api.views.base import ApiListView, ApiView, OutputSerializer, StrictSerializer
 from orders.models import FulfilmentScheme, Language, Order, OrderLine
 from orders.services import BuyerData, OrderLineData, ShippingAddress, order_upsert
 
 
-class OrderLineOutputSerializer(serializers.ModelSerializer[OrderLine]):
+class OrderLineOutputSerializer(OutputSerializer):
     class Meta:
         model = OrderLine
         fields = ["sku", "name", "quantity", "unit_price"]
 
 
-class OrderOutputSerializer(serializers.ModelSerializer[Order]):
+class OrderOutputSerializer(OutputSerializer):
     buyer_email = serializers.EmailField(source="buyer.email", read_only=True)
 
     class Meta:

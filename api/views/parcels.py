@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from api.access import Principal, get_order_for_principal, get_parcel_for_principal, parcels_for
 from api.filters import updated_since_filter
 from api.idempotency import idempotent
-from api.views.base import ApiListView, ApiView, StrictSerializer, field_404
+from api.views.base import ApiListView, ApiView, OutputSerializer, StrictSerializer, field_404
 from logistics.models import AnomalyKind, Carrier, Parcel, ParcelAnomaly, TrackingEvent, TrackingNumberChange
 from logistics.selectors import TIMELINE_ORDER
 from logistics.services import parcel_change_tracking_number, parcel_create
@@ -24,13 +24,13 @@ from logistics.statuses import ParcelStatus
 _ACTIVE_ANOMALY = ParcelAnomaly.objects.filter(parcel_id=OuterRef("pk"), resolved_at__isnull=True)
 
 
-class TrackingEventOutputSerializer(serializers.ModelSerializer[TrackingEvent]):
+class TrackingEventOutputSerializer(OutputSerializer):
     class Meta:
         model = TrackingEvent
         fields = ["occurred_at", "status", "raw_code", "raw_description", "location"]
 
 
-class ParcelOutputSerializer(serializers.ModelSerializer[Parcel]):
+class ParcelOutputSerializer(OutputSerializer):
     carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
     order = serializers.PrimaryKeyRelatedField(read_only=True)  # type: ignore[var-annotated]
     anomalies = serializers.SerializerMethodField(help_text="Detected problems that still hold.")
@@ -145,7 +145,7 @@ class TrackingNumberChangeView(ApiView):
         reason = serializers.CharField(max_length=300, help_text="Why it changes; the buyer will see it.")
         carrier = serializers.SlugField(max_length=40, required=False, help_text="The new carrier's code, if it changes too.")
 
-    class OutputSerializer(serializers.ModelSerializer[TrackingNumberChange]):
+    class OutputSerializer(OutputSerializer):
         old_carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
         new_carrier = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[var-annotated]
 

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from api.services import token_create
 from logistics.models import CarrierThreshold, ParcelAnomaly, TrackingEvent, TrackingNumberChange
 from orders.models import Order, Shop
 from tests.factories import (
@@ -58,6 +59,7 @@ def one_of_everything(order, agent, superuser):
     TicketAnomaly.objects.create(ticket=ticket, anomaly=anomaly)
     Notification.objects.create(user=order.buyer, kind="status_changed", title="Case opened", body="…", ticket=ticket)
     MacroText.objects.create(macro=Macro.objects.create(name="Greeting", shop=order.shop), language="ru", body="{buyer_name}")
+    token_create(shop=order.shop, name="ERP", acting_user=superuser)
     return ticket
 
 
