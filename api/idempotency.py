@@ -42,6 +42,17 @@ def _file_digest(upload: UploadedFile) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def _storable(value: Any) -> Any:
+    """The body as PostgreSQL's jsonb can keep it: NUL, which error messages may echo from the input, becomes U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 def fingerprint(request: Request) -> str:
     """sha256 over method, path and the parsed body (files by their content), independent of key order and boundaries."""
     data = request.data
@@ -92,8 +103,8 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get(HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)
-        if not 1 <= len(key) <= 255:
-            raise exceptions.ValidationError({HEADER: [_("Use 1 to 255 characters.")]})
+        if not 1 <= len(key) <= 255 or not all("!" <= ch <= "~" for ch in key):
+            raise exceptions.ValidationError({HEADER: [_("Use 1 to 255 visible ASCII characters.")]})
         owner, digest = principal(request).owner_key, fingerprint(request)
         with transaction.atomic():
             stored = _claim(owner, key, digest)
@@ -106,7 +117,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             if response.status_code >= 500 or response.status_code in _NOT_KEPT:
                 transaction.set_rollback(True)
                 return response
-            body = json.loads(json.dumps(response.data, cls=encoders.JSONEncoder))
+            body = _storable(json.loads(json.dumps(response.data, cls=encoders.JSONEncoder)))
             IdempotencyRecord.objects.filter(owner=owner, key=key).update(status_code=response.status_code, body=body)
         return response
 

@@ -105,3 +105,14 @@ def test_purge_deletes_expired_records(api, order):
     api.post("/api/v1/cases", _case(order), headers=KEY)
     assert idempotency_records_purge(now=timezone.now() + dt.timedelta(days=2)) == 1
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_refusal_echoing_a_nul_character_is_still_kept_and_replayed(api, order):
+    first = api.post("/api/v1/cases", _case(order, kind="bad\x00kind"), headers=KEY)
+    assert_problem(first, 400)
+    again = api.post("/api/v1/cases", _case(order, kind="bad\x00kind"), headers=KEY)
+    assert again["Idempotent-Replayed"] == "true" and again.status_code == 400
+
+
+def test_a_key_with_spaces_or_control_characters_is_refused(api, order):
+    assert_problem(api.post("/api/v1/cases", _case(order), headers={"Idempotency-Key": "two words"}), 400)
