@@ -94,6 +94,7 @@ class Parcel(models.Model):
             models.Index(fields=["next_poll_at"], condition=Q(status__in=ACTIVE_STATUSES), name="parcel_due_active_idx"),
             models.Index(fields=["tracking_number"], name="parcel_tracking_number_idx"),
             models.Index(fields=["status", "promised_date"], name="parcel_status_promised_idx"),
+            models.Index(fields=["updated_at", "id"], name="parcel_updated_idx"),  # the API's incremental sync
         ]
 
     def __str__(self) -> str:

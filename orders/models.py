@@ -152,6 +152,9 @@ class Order(models.Model):
             models.Index(fields=["shop", "order_number"], name="order_shop_number_idx"),
             models.Index(fields=["posting_number"], name="order_posting_idx"),
             models.Index(fields=["buyer", "-placed_at"], name="order_buyer_recent_idx"),
+            # The API's cursor pages (newest id first) and incremental sync, per shop.
+            models.Index(fields=["shop", "id"], name="order_shop_id_idx"),
+            models.Index(fields=["shop", "updated_at", "id"], name="order_shop_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User as AuthUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from orders.models import BuyerProfile, Language, Order, OrderLine, Shop, ShopMembership
 from supportdesk.sql import update_from_values
@@ -93,10 +96,7 @@ def order_create(
     )
     order.full_clean()
     order.save()
-    order_lines = [OrderLine(order=order, sku=l.sku, name=l.name, quantity=l.quantity, unit_price=l.unit_price) for l in lines]
-    for line in order_lines:
-        line.full_clean()
-    OrderLine.objects.bulk_create(order_lines)
+    _create_lines(order, lines)
     return order
 
 
@@ -131,3 +131,73 @@ def orders_mark_delivered_many(*, delivered_at: dict[int, dt.datetime]) -> None:
         assignments="status = %s, delivered_at = v.at", params=[Order.Status.DELIVERED],
         condition="t.status IN ('placed', 'shipped')",
     )
+
+
+@dataclass(frozen=True)
+class BuyerData:
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
+    language: str = Language.RUSSIAN
+
+
+def buyer_get_or_create(*, data: BuyerData) -> AuthUser:
+    """The user with this e-mail (case-insensitive; the oldest if several), else a new buyer named after it."""
+    existing = User.objects.filter(email__iexact=data.email).order_by("id").first()
+    if existing is not None:
+        return existing
+    base = data.email.lower()[:140]
+    username = base
+    while User.objects.filter(username=username).exists():
+        username = f"{base}-{secrets.token_hex(3)}"
+    return buyer_create(
+        username=username, email=data.email, first_name=data.first_name, last_name=data.last_name,
+        language=data.language, phone=data.phone,
+    )
+
+
+@transaction.atomic
+def order_upsert(
+    *, shop: Shop, buyer: BuyerData, order_number: str, posting_number: str, address: ShippingAddress,
+    declared_value: Decimal, currency: str, placed_at: dt.datetime, lines: Sequence[OrderLineData] | None,
+    scheme: str | None = None, promised_delivery_date: dt.date | None = None,
+) -> tuple[Order, bool]:
+    """Create the posting, or update it if the shop has it already; returns (order, created).
+
+    The key is the shop's posting number. An update rewrites the address, value, dates and scheme, and
+    replaces the lines when `lines` is given; the buyer and status stay (status moves through its own
+    services). Raises ValidationError if the posting belongs to another order number or a field is invalid.
+    """
+    order = Order.objects.select_for_update().filter(shop=shop, posting_number=posting_number).first()
+    if order is None:
+        created = order_create(
+            shop=shop, buyer=buyer_get_or_create(data=buyer), order_number=order_number, posting_number=posting_number,
+            address=address, declared_value=declared_value, currency=currency, placed_at=placed_at, lines=lines or (),
+            scheme=scheme, promised_delivery_date=promised_delivery_date,
+        )
+        return created, True
+    if order.order_number != order_number:
+        message = gettext("Posting %(posting)s belongs to order %(order)s.") % {"posting": posting_number, "order": order.order_number}
+        raise ValidationError({"order_number": message})
+    fields = {
+        "recipient_name": address.recipient_name, "recipient_phone": address.recipient_phone, "country": address.country,
+        "region": address.region, "city": address.city, "postal_code": address.postal_code, "address_line": address.address_line,
+        "declared_value": declared_value, "currency": currency, "placed_at": placed_at,
+        "promised_delivery_date": promised_delivery_date, "scheme": scheme or order.scheme,
+    }
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.full_clean()
+    order.save(update_fields=[*fields, "updated_at"])
+    if lines is not None:
+        order.lines.all().delete()
+        _create_lines(order, lines)
+    return order, False
+
+
+def _create_lines(order: Order, lines: Sequence[OrderLineData]) -> None:
+    order_lines = [OrderLine(order=order, sku=l.sku, name=l.name, quantity=l.quantity, unit_price=l.unit_price) for l in lines]
+    for line in order_lines:
+        line.full_clean()
+    OrderLine.objects.bulk_create(order_lines)

@@ -44,11 +44,14 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI files served by the app: /api/docs/ without a CDN
     "orders",
     "logistics",
     "tickets",
     "webhooks",
     "marketplace",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -165,8 +168,44 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+    # Proxies in front of the app whose X-Forwarded-For may be trusted; 0: the client address is REMOTE_ADDR,
+    # so a forged header cannot dodge the per-IP throttle.
+    "NUM_PROXIES": env_int("API_NUM_PROXIES", 0, minimum=0),
+}
+
+# --- Integration API (/api/v1/) ---
+API_THROTTLE_TOKEN_RATE = env_str("API_THROTTLE_TOKEN_RATE", "1200/min")  # per token (or signed-in user)
+API_THROTTLE_IP_RATE = env_str("API_THROTTLE_IP_RATE", "2400/min")  # per client address, checked before authentication
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=1)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "supportdesk API",
+    "DESCRIPTION": "Orders, parcels, cases and claims of one shop, for its ERP and storefront. Errors are RFC 9457 problem details.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ParcelStatusEnum": "logistics.statuses.ParcelStatus",
+        "CaseStatusEnum": "tickets.models.TicketStatus",
+        "CaseKindEnum": "tickets.models.TicketKind",
+        "ClaimStatusEnum": "tickets.models.Claim.Status",
+        "ClaimKindEnum": "tickets.models.Claim.Kind",
+        "AnomalyKindEnum": "logistics.models.AnomalyKind",
+        "EvidenceKindEnum": "tickets.models.EvidenceKind",
+    },
 }
 
 # --- Celery (settings prefixed CELERY_, read by supportdesk/celery.py) ---
@@ -232,6 +271,10 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-prune-events": {
         "task": "webhooks.tasks.webhook_events_prune_task",
         "schedule": crontab(minute="17"),
+    },
+    "api-purge-idempotency-records": {
+        "task": "api.tasks.api_purge_idempotency_records_task",
+        "schedule": crontab(minute=17),
     },
 }
 

@@ -13,8 +13,12 @@ urlpatterns = [
     path("accounts/login/", SignInView.as_view(), name="login"),  # throttled; shadows the include's login
     path("accounts/", include("django.contrib.auth.urls")),  # logout, password_reset, password_change, ...
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("desk/", include("tickets.desk.urls")),
     path("", include("logistics.urls")),
     path("", include("tickets.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler404 = "api.errors.handler404"  # problem+json under /api/, the usual page elsewhere
+handler500 = "api.errors.handler500"

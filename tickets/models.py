@@ -148,6 +148,9 @@ class Ticket(models.Model):
                          name="ticket_reply_warn_idx"),
             models.Index(fields=["resolution_warn_at"], condition=Q(resolved_at__isnull=True, sla_paused_at__isnull=True),
                          name="ticket_resolution_warn_idx"),
+            # The API's cursor pages (newest id first) and incremental sync, per shop.
+            models.Index(fields=["shop", "id"], name="ticket_shop_id_idx"),
+            models.Index(fields=["shop", "updated_at", "id"], name="ticket_shop_updated_idx"),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from tests.factories import BuyerFactory, ShopFactory, ShopMembershipFactory, Us
 from tests.tickets.desk.case_helpers import lost_parcel_case, make_macro
 from tickets.models import Message, Ticket, TicketStatus
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "correct-horse-battery-staple"
 

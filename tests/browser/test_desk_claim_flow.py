@@ -15,7 +15,7 @@ from tests.factories import ShopFactory
 from tests.tickets.claims_world import make_desk_agent, make_world
 from tickets.models import Claim
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "correct-horse-battery-staple"
 

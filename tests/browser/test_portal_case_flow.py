@@ -17,7 +17,7 @@ from tests.browser.conftest import DESKTOP, PHONE, Device, Session
 from tests.factories import BuyerFactory, OrderFactory, OrderLineFactory, ParcelFactory, ShopFactory, TrackingEventFactory
 from tickets.models import Attachment, EvidenceKind, Message, Ticket, TicketKind
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "correct-horse-battery-staple"
 SUBJECT = "Mug arrived in pieces"

@@ -11,7 +11,7 @@ from logistics.statuses import ParcelStatus
 from tests.browser.conftest import DESKTOP, Session
 from tests.factories import BuyerFactory, OrderFactory, ParcelFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "correct-horse-battery-staple"
 ENGLISH = ("Sign in", "My orders", "Password", "Open a case")

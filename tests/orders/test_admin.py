@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from api.services import token_create
 from logistics.models import CarrierThreshold, ParcelAnomaly, TrackingEvent, TrackingNumberChange
 from marketplace.models import MarketplacePush
 from orders.models import Order, Shop
@@ -84,6 +85,7 @@ def one_of_everything(order, agent, superuser):
     AgentStatus.objects.create(user=agent, is_away=True)
     WebhookSubscriptionFactory(shop=order.shop)
     record_event(shop=order.shop, event_type="case.created", data={"case": {"id": ticket.pk}})
+    token_create(shop=order.shop, name="ERP", acting_user=superuser)
     return ticket
 
 

@@ -1,0 +1,65 @@
+"""`Authorization: Bearer sdk_...` authentication for shop API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from api.models import ApiToken
+from api.services import TOKEN_PREFIX, token_hash, token_touch
+from orders.models import ShopMembership
+
+
+def tokens_with_creator_standing() -> QuerySet[ApiToken]:
+    """Tokens with shop and creator, and `creator_is_staff`: one query per request for all authentication needs."""
+    staff = ShopMembership.objects.filter(shop_id=OuterRef("shop_id"), user_id=OuterRef("created_by_id"), role=ShopMembership.Role.STAFF)
+    return ApiToken.objects.select_related("shop", "created_by").annotate(creator_is_staff=Exists(staff))
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """The token acts with its creator's rights, limited to the token's shop (see api.access).
+
+    A token stops working when it is revoked, or when its creator is deactivated or no longer the
+    shop's staff (a person who leaves takes their integrations' rights with them).
+    """
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Send the token as “Authorization: Bearer sdk_…”."))
+        try:
+            secret = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if not secret.startswith(TOKEN_PREFIX):
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        token = tokens_with_creator_standing().filter(key_hash=token_hash(secret)).first()
+        if token is None or not token.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        user = token.created_by
+        if not user.is_active or not (user.is_superuser or token.creator_is_staff):  # type: ignore[attr-defined]
+            raise exceptions.AuthenticationFailed(_("The token's creator no longer works for this shop; create a new token."))
+        token_touch(token=token)
+        return user, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "api.authentication.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "description": "A shop API token, `sdk_…`, created at /api/tokens/."}

@@ -1,0 +1,242 @@
+"""P5: the integration API at 1,000,000 cases: list p95 at any cursor depth, case creation req/s.
+
+Usage: .venv/bin/python bench/api.py [--cases 1000000] [--workers 2] [--threads 1] [--requests 300] [--creates 3000]
+       [--concurrency 16]
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_api), Redis for the throttle
+counters (BENCH_REDIS_URL, default redis://127.0.0.1:6379/7) and gunicorn (requirements-dev.txt).
+
+Cases are generated in SQL (generate_series) once and reused: 90 % in the bench shop, 10 % in a second shop, so
+the token's scope filter has something to leave out; five cases per order. The app runs under gunicorn (sync
+workers, DEBUG=0) on loopback with its production middleware, token authentication, throttling (counted in Redis,
+rates raised so they never trigger) and idempotency keys. One httpx client then
+- lists `GET /api/v1/cases?page_size=50` --requests times each at the first page, at the middle and at the end
+  of the cursor (the cursor built for a position there, as the API's `next` links encode it), and with
+  `updated_since` + `ordering=updated_at` deep in the cursor; the slowest p95 of the four is the result;
+- creates cases, `POST /api/v1/cases` with a fresh Idempotency-Key each, --concurrency at a time (asyncio), and
+  reports requests per second over the whole run (every answer must be 201).
+Last line: P5 list_p95_ms=<n> create_rps=<n>
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import urlencode
+
+import httpx
+from _common import ROOT, machine, setup_django
+
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bench_api"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+PER_ORDER = 5
+
+ORDERS_SQL = """
+INSERT INTO orders_order (shop_id, buyer_id, order_number, posting_number, scheme, status, recipient_name, recipient_phone,
+    country, region, city, postal_code, address_line, declared_value, currency, placed_at, promised_delivery_date,
+    created_at, updated_at)
+SELECT CASE WHEN g %% 10 = 0 THEN %(other)s ELSE %(shop)s END, %(buyer)s, 'P5-' || g, 'P5-' || g || '-1', 'fbs', 'shipped',
+    'Bench Buyer', '', 'RU', '', 'Moscow', '', 'Tverskaya 1', 1000, 'RUB', now() - interval '30 days', current_date + 5,
+    now() - interval '30 days', now() - interval '30 days'
+FROM generate_series(%(start)s, %(stop)s) AS g
+"""
+
+CASES_SQL = """
+INSERT INTO tickets_ticket (reference, kind, status, priority, channel, subject, shop_id, buyer_id, order_id,
+    first_response_due, resolution_due, rating_comment, created_at, updated_at)
+SELECT 'P5-' || o.id || '-' || k,
+    (ARRAY['lost_parcel','delivery_delay','damaged','return_exchange','address_change','tracking_number','product_question','other'])[1 + (o.id + k) %% 8],
+    (ARRAY['new','open','waiting_on_buyer','waiting_on_carrier','resolved','closed'])[1 + (o.id * 7 + k) %% 6],
+    'normal', 'api', 'Bench case ' || o.id || '/' || k, o.shop_id, o.buyer_id, o.id,
+    now() + interval '1 day', now() + interval '3 days', '',
+    now() - (o.id %% 1000) * interval '1 minute', now() - ((o.id * 13 + k) %% 100000) * interval '1 second'
+FROM orders_order o CROSS JOIN generate_series(1, %(per_order)s) AS k
+WHERE o.order_number LIKE 'P5-%%' AND o.id BETWEEN %(low)s AND %(high)s
+"""
+
+
+def ensure_data(target: int) -> tuple[str, int]:
+    """The bench shop's token secret (a new one each run) and one of its order ids; cases generated up to `target`."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from api.models import ApiToken
+    from api.services import token_create
+    from orders.models import Order, Shop, ShopMembership
+    from tickets.models import Ticket
+
+    user_model = get_user_model()
+    shop, _ = Shop.objects.get_or_create(slug="bench-p5", defaults={"name": "Bench P5"})
+    other, _ = Shop.objects.get_or_create(slug="bench-p5-other", defaults={"name": "Bench P5 other"})
+    owner, _ = user_model.objects.get_or_create(username="p5-owner")
+    ShopMembership.objects.get_or_create(shop=shop, user=owner, defaults={"role": ShopMembership.Role.STAFF})
+    buyer, _ = user_model.objects.get_or_create(username="p5-buyer", defaults={"email": "p5-buyer@example.com"})
+    have = Ticket.objects.filter(reference__startswith="P5-").count()
+    if have < target:
+        orders_needed = -(-target // PER_ORDER)
+        with connection.cursor() as cursor:
+            have_orders = Order.objects.filter(order_number__startswith="P5-").count()
+            for start in range(have_orders, orders_needed, 100_000):
+                stop = min(orders_needed, start + 100_000) - 1
+                cursor.execute(ORDERS_SQL, {"shop": shop.id, "other": other.id, "buyer": buyer.id, "start": start, "stop": stop})
+            ids = Order.objects.filter(order_number__startswith="P5-").order_by("id").values_list("id", flat=True)
+            low, high = ids.first(), ids.last()
+            Ticket.objects.filter(reference__startswith="P5-").delete()
+            for chunk_low in range(low, high + 1, 50_000):
+                cursor.execute(CASES_SQL, {"per_order": PER_ORDER, "low": chunk_low, "high": min(high, chunk_low + 49_999)})
+                print(f"  cases for orders {chunk_low:,}..{min(high, chunk_low + 49_999):,}", flush=True)
+            cursor.execute("ANALYZE tickets_ticket; ANALYZE orders_order;")
+    ApiToken.objects.filter(shop=shop).delete()
+    _token, secret = token_create(shop=shop, name="bench", acting_user=owner)
+    order_id = Order.objects.filter(shop=shop, order_number__startswith="P5-").values_list("id", flat=True).first()
+    if order_id is None:
+        sys.exit("the bench shop has no orders")
+    return secret, order_id
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(port: int, workers: int, threads: int, queue: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "SECURE_HSTS_SECONDS": "0",
+        "REDIS_URL": REDIS, "CELERY_BROKER_URL": REDIS, "CELERY_TASK_DEFAULT_QUEUE": queue, "LOG_LEVEL": "WARNING",
+        "API_THROTTLE_TOKEN_RATE": "1000000/min", "API_THROTTLE_IP_RATE": "1000000/min",
+    }
+    command = [sys.executable, "-m", "gunicorn", "supportdesk.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--timeout", "120", "--log-level", "warning"]
+    if threads > 1:  # gthread: a worker's threads overlap their waits on PostgreSQL (commit fsync) with work
+        command += ["--worker-class", "gthread", "--threads", str(threads)]
+    return subprocess.Popen(command, cwd=ROOT, env=env)
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited with {server.returncode}")
+        try:
+            if httpx.get(f"{url}/api/schema/", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    sys.exit("gunicorn did not answer within 60 s")
+
+
+def cursor_at(position: object) -> str:
+    """The `cursor` the API's next link carries for rows after `position` (DRF's CursorPagination encoding)."""
+    return base64.b64encode(urlencode({"p": str(position)}).encode()).decode()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]  # nearest rank
+
+
+def time_lists(client: httpx.Client, label: str, params: dict[str, str], requests: int) -> float:
+    latencies = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get("/api/v1/cases", params=params)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200 or len(response.json()["results"]) != 50:
+            raise RuntimeError(f"{label}: HTTP {response.status_code} {response.text[:200]}")
+    p95 = percentile(latencies, 95)
+    print(f"list {label}: n={requests} p50={percentile(latencies, 50):.1f} ms p95={p95:.1f} ms max={max(latencies):.1f} ms", flush=True)
+    return p95
+
+
+async def create_cases(url: str, secret: str, order_id: int, total: int, concurrency: int) -> float:
+    headers = {"Authorization": f"Bearer {secret}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as client:
+        remaining = iter(range(total))
+        failures: list[str] = []
+
+        async def worker() -> None:
+            for n in remaining:
+                body = {"order": order_id, "kind": "other", "subject": f"Bench create {n}", "body": "Where is my parcel?"}
+                response = await client.post("/api/v1/cases", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+                if response.status_code != 201:
+                    failures.append(f"HTTP {response.status_code} {response.text[:200]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{len(failures)} creates failed; first: {failures[0]}")
+    return total / wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=300, help="list requests per depth")
+    parser.add_argument("--creates", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when > 1)")
+    args = parser.parse_args()
+    setup_django(os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    from django.db.models import Max, Min
+
+    from tickets.models import Ticket
+
+    print(f"machine: {machine()}")
+    secret, order_id = ensure_data(args.cases)
+    mine = Ticket.objects.filter(shop__slug="bench-p5")
+    print(f"cases: {Ticket.objects.count():,} in all, {mine.count():,} in the bench shop", flush=True)
+    bounds = mine.aggregate(low=Min("id"), high=Max("id"))
+    middle, end = (bounds["low"] + bounds["high"]) // 2, bounds["low"] + 500
+    queue = f"bench-p5-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start_server(port, args.workers, args.threads, queue)
+    try:
+        wait_until_up(url, server)
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=60) as client:
+            time_lists(client, "warm-up", {"page_size": "50"}, 20)
+            p95s = [
+                time_lists(client, "first page", {"page_size": "50"}, args.requests),
+                time_lists(client, "middle of the cursor", {"page_size": "50", "cursor": cursor_at(middle)}, args.requests),
+                time_lists(client, "end of the cursor", {"page_size": "50", "cursor": cursor_at(end)}, args.requests),
+                time_lists(client, "updated_since, ordering=updated_at, deep", {
+                    "page_size": "50", "ordering": "updated_at", "updated_since": "2000-01-01T00:00:00Z",
+                    "cursor": cursor_at(mine.order_by("updated_at", "id").values_list("updated_at", flat=True)[mine.count() // 2]),
+                }, args.requests),
+            ]
+        rps = asyncio.run(create_cases(url, secret, order_id, args.creates, args.concurrency))
+        print(f"create: {args.creates} cases, {args.concurrency} at a time: {rps:.0f} req/s with {args.workers} gunicorn workers "
+              f"× {args.threads} thread(s); "
+              f"load average (1 min) {os.getloadavg()[0]:.2f}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        _drop_queue(queue)
+    print(f"P5 list_p95_ms={max(p95s):.0f} create_rps={rps:.0f}")
+
+
+def _drop_queue(queue: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS, socket_timeout=5).delete(queue)
+    except redis.RedisError:
+        pass
+
+
+if __name__ == "__main__":
+    main()
