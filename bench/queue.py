@@ -156,12 +156,16 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) >= 20 else max(samples)
 
 
+CPU_MS: list[float] = []  # this process's CPU time per request (Django's share, without PostgreSQL's)
+
+
 def timed(client, urls: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
     samples = []
     for url in urls:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = client.get(url, secure=True)
         samples.append((time.perf_counter() - started) * 1000)
+        CPU_MS.append((time.process_time() - cpu) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{url} answered {response.status_code}")
     return samples
@@ -213,6 +217,8 @@ def main() -> None:
         clients[user.username].force_login(user)
     views = ["open", "mine", "unassigned", "breaching", "carrier", "lost"]
     timed(clients["bq-lead"], [f"/desk/?view={view}" for view in views] * 3)  # warm-up: connections, templates, caches
+    CPU_MS.clear()
+    load_before = os.getloadavg()[0]
     page_samples: list[float] = []
     for who, view in [("bq-lead", view) for view in views] + [("bq-agent-0-0", "open"), ("bq-agent-0-0", "mine")]:
         samples = timed(clients[who], [f"/desk/?view={view}&sort=sla&per_page=50"] * args.requests)
@@ -236,7 +242,9 @@ def main() -> None:
         print(f"\n-- EXPLAIN ANALYZE, {who} {url}\n{explain(clients[who], url)}")
     page_p95, search_p95 = p95(page_samples), p95(search_samples)
     counts = {q for q, _rows in queries.values()}
-    print(f"\nqueue page p95 {page_p95:.1f} ms over {len(page_samples)} requests; search p95 {search_p95:.1f} ms over {len(search_samples)}; "
+    print(f"\nload average (1 min) {load_before:.1f} before the timed requests, {os.getloadavg()[0]:.1f} after; "
+          f"Django CPU per request p50 {statistics.median(CPU_MS):.1f} ms, p95 {p95(CPU_MS):.1f} ms")
+    print(f"queue page p95 {page_p95:.1f} ms over {len(page_samples)} requests; search p95 {search_p95:.1f} ms over {len(search_samples)}; "
           f"open cases {args.cases - open_from:,}; queries equal for 25/50/100 rows: {len(counts) == 1}")
     print(f"P3 p95_ms={max(page_p95, search_p95):.0f} queries={max(counts)}")
 

@@ -62,7 +62,8 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         agents = [(str(agent.pk), agent.get_full_name() or agent.get_username()) for agent in desk_agents(user)]
-        self.fields["assignee"].choices = [("", "—"), (ME, _("Me")), (NOBODY, _("Nobody (unassign)")), *agents]
+        choices = [("", "—"), (ME, _("Me")), (NOBODY, _("Nobody (unassign)")), *agents]
+        self.fields["assignee"].choices = choices  # type: ignore[attr-defined]
         self.fields["macro"].queryset = macros_available_to(user)  # type: ignore[attr-defined]
         style_form(self)
 

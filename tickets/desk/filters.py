@@ -13,7 +13,15 @@ from django_filters.widgets import DateRangeWidget, SuffixedMultiWidget
 
 from logistics.models import Carrier
 from logistics.statuses import ParcelStatus
-from tickets.desk.queue_selectors import DEFAULT_SORT, DEFAULT_VIEW, QueueSort, SavedView, desk_agents, desk_shops, search_case_ids
+from tickets.desk.queue_selectors import (
+    DEFAULT_SORT,
+    DEFAULT_VIEW,
+    QueueSort,
+    SavedView,
+    desk_agents,
+    desk_shops,
+    search_case_ids,
+)
 from tickets.models import Ticket, TicketKind, TicketPriority, TicketStatus
 
 PAGE_SIZES = (25, 50, 100)
@@ -30,7 +38,7 @@ class DateInputsWidget(DateRangeWidget):
 
 def _choice_list(field: forms.ChoiceField | forms.ModelChoiceField) -> list[tuple[Any, Any]]:
     if not isinstance(field, forms.ModelChoiceField):
-        return list(field.choices)
+        return list(field.choices)  # type: ignore[arg-type]
     # One plain query; Django's ModelChoiceIterator would add a COUNT and a server-side cursor round trip.
     head: list[tuple[Any, Any]] = [] if field.empty_label is None else [("", field.empty_label)]
     if getattr(field, "null_label", None) is not None:  # django-filter's "none of them" choice (e.g. unassigned)
@@ -97,7 +105,7 @@ class QueueOptionsForm(forms.Form):
     view = forms.ChoiceField(choices=SavedView.choices, required=False, label=_("View"))
     sort = forms.ChoiceField(choices=QueueSort.choices, required=False, label=_("Sort"))
     per_page = forms.TypedChoiceField(
-        choices=[(size, size) for size in PAGE_SIZES], coerce=int, required=False, empty_value=DEFAULT_PAGE_SIZE, label=_("Rows")
+        choices=[(size, size) for size in PAGE_SIZES], coerce=int, required=False, empty_value=DEFAULT_PAGE_SIZE, label=_("Rows"),  # type: ignore[arg-type]
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import BuyerFactory, CarrierFactory, OrderFactory, ParcelFactory, ShopMembershipFactory, TicketFactory, UserFactory
+from tests.factories import (
+    BuyerFactory,
+    CarrierFactory,
+    OrderFactory,
+    ParcelFactory,
+    ShopMembershipFactory,
+    TicketFactory,
+    UserFactory,
+)
 
 # session, user, desk group check; the choices of the shop, carrier and assignee filters; the capped count;
 # the rows (with buyer, order, parcel, carrier joined), their shops and assignees; the saved views' counts in one
