@@ -26,7 +26,14 @@ from tickets.desk.access import desk_required
 from tickets.desk.bulk import BulkForm, bulk_apply, get_desk_tickets_for_user
 from tickets.desk.filters import QueueFilterSet, QueueOptionsForm
 from tickets.desk.queue_rows import queue_rows
-from tickets.desk.queue_selectors import SETTLED_TOO, SavedView, queue_sorted, queue_tickets, saved_view_counts
+from tickets.desk.queue_selectors import (
+    SETTLED_TOO,
+    SavedView,
+    queue_page_tickets,
+    queue_sorted,
+    queue_tickets,
+    saved_view_counts,
+)
 
 COUNT_CAP = 1_000  # beyond this the queue says "1000+" (20 pages of 50): an exact count of a huge view costs more than it tells
 
@@ -67,10 +74,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     options = QueueOptionsForm(request.GET)
     view, sort, per_page = options.options()
     filters = QueueFilterSet(request.GET, queue_tickets(request.user, view=view, now=now), user=request.user)
-    page = CappedPaginator(queue_sorted(filters.filtered, sort), per_page).get_page(request.GET.get("page"))
+    ordered_ids = queue_sorted(filters.filtered, sort).values_list("id", flat=True)
+    page = CappedPaginator(ordered_ids, per_page).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "desk_section": "queues", "view": view, "sort": sort, "page": page, "filters": filters.form, "options": options,
-        "rows": queue_rows(page, now),
+        "rows": queue_rows(queue_page_tickets(request.user, list(page)), now),
         "tabs": _tabs(saved_view_counts(request.user, now), view), "bulk": BulkForm(user=cast(User, request.user)),
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]

@@ -15,9 +15,9 @@ from tests.factories import (
 )
 
 # session, user, desk group check; the choices of the shop, carrier and assignee filters; the capped count;
-# the rows (with buyer, order, parcel, carrier joined), their shops and assignees; the saved views' counts in one
+# the page's ids, then its rows by id (with buyer, order, parcel, carrier joined), their shops and assignees; the saved views' counts in one
 # aggregate; the agents and macros of the bulk form; the navigation's desk/supervisor checks and unread notifications
-QUEUE_PAGE_QUERIES = 17
+QUEUE_PAGE_QUERIES = 18
 
 
 @pytest.fixture
