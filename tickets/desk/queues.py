@@ -39,17 +39,22 @@ COUNT_CAP = 1_000  # beyond this the queue says "1000+" (20 pages of 50): an exa
 
 
 class CappedPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows (a LIMITed count), so a page of a million-case view stays cheap."""
+    """Counts at most COUNT_CAP + 1 rows (a LIMITed count), so a page of a million-case view stays cheap; beyond
+    the cap it pages through the first COUNT_CAP cases and says there are more."""
 
     @cached_property
-    def count(self) -> int:
+    def _counted(self) -> int:
         # Unordered: PostgreSQL may then count off the small covering index of open cases instead of walking
         # the SLA order through the table.
         return int(self.object_list.order_by()[: COUNT_CAP + 1].count())  # type: ignore[attr-defined]
 
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, COUNT_CAP)
+
     @property
     def capped(self) -> bool:
-        return self.count > COUNT_CAP
+        return self._counted > COUNT_CAP
 
 
 @dataclass(frozen=True)

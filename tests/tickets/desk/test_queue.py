@@ -329,3 +329,14 @@ def test_rows_show_the_order_parcel_assignee_and_sla(desk, shop, desk_agent, now
                  "Anna", shop.name, 'data-sla="due_soon"', f'href="/desk/cases/{ticket.id}/"', "Delivery delay", "New"):
         assert text in row
     assert ShopMembership.objects.filter(user=desk_agent).count() == 1
+
+
+def test_a_huge_view_pages_through_the_first_cases_and_says_there_are_more(desk, shop, monkeypatch):
+    monkeypatch.setattr("tickets.desk.queues.COUNT_CAP", 30)
+    for _ in range(35):
+        case(shop)
+    html = desk.get(f"{QUEUE}?per_page=25&page=9").content.decode()
+    assert "26–30 of 30+" in html and "2 of 2" in html
+    assert len(ROW.findall(html)) == 5
+    exact = desk.get(f"{QUEUE}?per_page=25&kind=damaged").content.decode()
+    assert "+" not in exact[exact.index('id="queue-total"'):exact.index("</span>", exact.index('id="queue-total"'))]
