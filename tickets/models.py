@@ -7,13 +7,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models import Parcel, ParcelAnomaly
 from orders.models import Language, Order, Shop, currency_validator
+from tickets.desk.sla_due import open_q, sla_due_expression
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out on the phone
 
@@ -151,6 +152,16 @@ class Ticket(models.Model):
             # The API's cursor pages (newest id first) and incremental sync, per shop.
             models.Index(fields=["shop", "id"], name="ticket_shop_id_idx"),
             models.Index(fields=["shop", "updated_at", "id"], name="ticket_shop_updated_idx"),
+            # The agents' queues (tickets/desk): each saved view reads its first page in SLA-due order off one of these.
+            models.Index(sla_due_expression(), F("id"), name="ticket_queue_sla_idx"),
+            models.Index(F("assignee"), sla_due_expression(), F("id"), condition=open_q(), name="ticket_queue_assignee_sla_idx"),
+            models.Index(F("kind"), sla_due_expression(), F("id"), condition=open_q(), name="ticket_queue_kind_sla_idx"),
+            models.Index(F("status"), sla_due_expression(), F("id"), condition=open_q(), name="ticket_queue_status_sla_idx"),
+            # The saved views' counts: one index-only scan over the open cases.
+            models.Index(
+                fields=["shop"], include=["status", "kind", "assignee", "first_response_due", "first_responded_at", "resolution_due"],
+                condition=open_q(), name="ticket_queue_counts_idx",
+            ),
         ]
 
     def __str__(self) -> str:

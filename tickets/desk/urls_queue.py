@@ -1,3 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from tickets.desk import queues
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", queues.queue, name="queue"),
+    path("bulk/", queues.queue_bulk, name="queue-bulk"),
+]

@@ -20,7 +20,7 @@ def _human(delta: dt.timedelta) -> str:
     return f"{days}d {hours}h" if days else f"{hours}h {minutes:02d}m"
 
 
-@register.inclusion_tag("desk/_sla_badge.html")
+@register.inclusion_tag("desk/_sla_clock.html")
 def sla_badge(ticket: Ticket, now: dt.datetime | None = None) -> dict[str, object]:
     snapshot = sla_snapshot(ticket, now or timezone.now())
     remaining = snapshot.remaining

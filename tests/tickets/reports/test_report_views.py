@@ -25,6 +25,7 @@ def test_anonymous_users_are_sent_to_sign_in(client, db):
     assert client.get(URL, {"format": "csv", "table": "carriers"}).status_code == 302
 
 
+@pytest.mark.django_db  # fixtures come by name at run time: the mark keeps it before the transactional tests
 @pytest.mark.parametrize("who", ["customer", "desk_agent", "agent"])
 def test_buyers_and_agents_who_are_not_supervisors_get_404(client, request, who):
     client.force_login(request.getfixturevalue(who))

@@ -1,0 +1,57 @@
+"""The queue page costs the same number of queries for 25, 50 and 100 rows (DESIGN §8, P3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import (
+    BuyerFactory,
+    CarrierFactory,
+    OrderFactory,
+    ParcelFactory,
+    ShopMembershipFactory,
+    TicketFactory,
+    UserFactory,
+)
+
+# session, user, desk group check; the choices of the shop, carrier and assignee filters; the capped count;
+# the page's ids, then its rows by id (with buyer, order, parcel, carrier joined), their shops and assignees; the saved views' counts in one
+# aggregate; the agents and macros of the bulk form; the navigation's desk/supervisor checks and unread notifications
+QUEUE_PAGE_QUERIES = 19  # includes the agent's availability toggle
+
+
+@pytest.fixture
+def busy_queue(shop, other_shop, desk_agent):
+    """110 open cases across two shops, each with its own buyer, order, parcel, one of three carriers and agents."""
+    ShopMembershipFactory(shop=other_shop, user=desk_agent)
+    carriers = [CarrierFactory(code=f"carrier-{n}") for n in range(3)]
+    agents = [ShopMembershipFactory(shop=shop, user=UserFactory(username=f"agent-{n}", is_staff=True)).user for n in range(4)]
+    tickets = []
+    for n in range(110):
+        order = OrderFactory(shop=(shop, other_shop)[n % 2], buyer=BuyerFactory())
+        parcel = ParcelFactory(order=order, carrier=carriers[n % 3])
+        tickets.append(TicketFactory(order=order, parcel=parcel, assignee=(agents + [None])[n % 5]))
+    return tickets
+
+
+@pytest.mark.parametrize("per_page", [25, 50, 100])
+def test_the_queue_page_costs_the_same_queries_for_any_page_size(client, desk_agent, busy_queue, per_page, django_assert_num_queries):
+    client.force_login(desk_agent)
+    with django_assert_num_queries(QUEUE_PAGE_QUERIES):
+        response = client.get(f"/desk/?per_page={per_page}")
+    assert response.content.decode().count('name="ids"') == per_page
+
+
+@pytest.mark.parametrize("view", ["mine", "unassigned", "breaching", "lost", "all"])
+def test_saved_views_cost_no_more_than_the_default(client, desk_agent, busy_queue, view, django_assert_max_num_queries):
+    client.force_login(desk_agent)
+    with django_assert_max_num_queries(QUEUE_PAGE_QUERIES):
+        assert client.get(f"/desk/?view={view}&per_page=100").status_code == 200
+
+
+def test_a_search_adds_no_query(client, desk_agent, busy_queue, django_assert_num_queries):
+    client.force_login(desk_agent)
+    found = busy_queue[0]  # assigned, so the assignee prefetch runs as on a full page
+    with django_assert_num_queries(QUEUE_PAGE_QUERIES):
+        response = client.get(f"/desk/?view=all&q={found.parcel.tracking_number}")
+    assert f'data-case="{found.reference}"' in response.content.decode()

@@ -1,0 +1,69 @@
+"""The SLA state of one case as the queue shows it: the one place that decides ok / due soon / breached / met.
+
+Pure: it reads the case's fields and `now`, never the database. A case waiting on the buyer or the carrier has
+its clock paused (tickets/sla): it shows "Paused", and is neither due soon nor breached until it resumes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Ticket
+
+# "Breaching SLA soon": a target runs out within this long (the saved view uses the same window).
+DUE_SOON = dt.timedelta(hours=4)
+
+
+class SlaLevel:
+    OK = "ok"
+    PAUSED = "paused"
+    DUE_SOON = "due_soon"
+    BREACHED = "breached"
+    MET = "met"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class SlaBadge:
+    label: str | Promise
+    level: str
+    due: dt.datetime | None = None
+
+
+def sla_due(ticket: Ticket) -> dt.datetime | None:
+    """What is due next on an open case: the first response (until answered) or the resolution, the sooner.
+
+    None for settled cases and cases without targets. Mirrors tickets.desk.sla_due.sla_due_expression.
+    """
+    if not ticket.is_open:
+        return None
+    pending_reply = ticket.first_response_due if ticket.first_responded_at is None else None
+    return min((due for due in (pending_reply, ticket.resolution_due) if due is not None), default=None)
+
+
+def _missed(ticket: Ticket) -> bool:
+    """A target that was met late: the first reply after its due time, or settling after the resolution due time."""
+    replied, reply_due = ticket.first_responded_at, ticket.first_response_due
+    if replied is not None and reply_due is not None and replied > reply_due:
+        return True
+    settled = ticket.resolved_at or ticket.closed_at
+    return not ticket.is_open and settled is not None and ticket.resolution_due is not None and settled > ticket.resolution_due
+
+
+def sla_badge(ticket: Ticket, now: dt.datetime) -> SlaBadge:
+    due = sla_due(ticket)
+    if ticket.is_open and ticket.sla_paused_at is not None:
+        # waiting on the buyer or the carrier: the clock stands still and the due times move on resume (tickets/sla)
+        return SlaBadge(_("Paused"), SlaLevel.PAUSED, due)
+    if _missed(ticket) or (due is not None and due <= now):
+        return SlaBadge(_("Breached"), SlaLevel.BREACHED, due)
+    if due is None:
+        has_targets = ticket.first_response_due is not None or ticket.resolution_due is not None
+        return SlaBadge(_("Met"), SlaLevel.MET) if has_targets else SlaBadge(_("No SLA"), SlaLevel.NONE)
+    if due - now <= DUE_SOON:
+        return SlaBadge(_("Due soon"), SlaLevel.DUE_SOON, due)
+    return SlaBadge(_("On track"), SlaLevel.OK, due)
