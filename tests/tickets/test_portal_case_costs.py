@@ -92,3 +92,17 @@ def test_the_case_budget_still_holds_for_a_new_case(buyer_client, order, parcel,
     response = damaged(buyer_client, order, parcel)
     assert response.status_code == 200 and "a case holds at most" in str(response.context["form"].non_field_errors())
     assert not Ticket.objects.exists() and not Attachment.objects.exists()
+
+
+def test_the_evidence_help_text_follows_the_language_and_the_limits(settings):
+    from django.utils import translation
+
+    from tickets.evidence import EvidenceFilesField
+
+    field = EvidenceFilesField()
+    settings.EVIDENCE_MAX_FILES_PER_MESSAGE = 4
+    english = str(field.help_text)
+    with translation.override("ru"):
+        assert str(field.help_text).startswith("JPEG, PNG, WebP или PDF; до 4 файлов")
+    settings.EVIDENCE_MAX_FILES_PER_MESSAGE = 3
+    assert "up to 4 files" in english and "up to 3 files" in str(field.help_text)
