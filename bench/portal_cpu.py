@@ -7,12 +7,16 @@ bench/portal.py measures wall-clock latency under load, which a busy machine dis
 app's WSGI handler directly, as gunicorn's worker does (the same settings: DEBUG=0, the cached template
 loader, every middleware), with a hand-built WSGI environ, the real session and CSRF cookies and a multipart
 body encoded once in advance, and times each request with `time.process_time()`: CPU of this process only,
-so other processes on the machine barely move the figures. The database's own CPU (another process) is
-not included; the number of SQL statements per request is reported instead.
+so other processes on the machine barely move the figures (they still do, by some 10-20 %, on a busy machine:
+compare runs made one after the other). Cookies are kept as httpx keeps them for bench/portal.py (the
+"case opened" message set by a POST is shown, and consumed, by the next form).
 One buyer of bench/portal.py opens --cases "damaged goods" cases on its own parcels, one per parcel
 (its earlier bench cases are deleted first); the first --warmup cases are not counted.
-`--profile get|post` runs cProfile over the counted requests of that kind and prints the --top functions
-by cumulative time.
+The database's CPU is read from /proc for the PostgreSQL backend serving this connection when it runs on
+this machine (10 ms clock ticks, so only the mean over many requests means anything).
+`--breakdown` times the main parts of each request (inclusive, in CPU) by wrapping a few functions: cheap
+enough not to change the totals. `--profile get|post` runs cProfile (CPU timer) over the counted requests of
+that kind and prints the --top functions by cumulative time; its own overhead inflates everything ~4x.
 Last line: P4cpu get_ms=<median> post_ms=<median> get_queries=<n> post_queries=<n>
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import io
 import os
 import pstats
@@ -32,6 +37,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +52,13 @@ BOUNDARY = "p4cpuBoundaryXXXX"
 class Sample:
     cpu_ms: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
+    db_cpu_ms: list[float] = field(default_factory=list)
+
+    def add(self, done: Call) -> None:
+        self.cpu_ms.append(done.cpu_ms)
+        self.queries.append(len(done.queries))
+        if done.db_cpu_ms is not None:
+            self.db_cpu_ms.append(done.db_cpu_ms)
 
 
 def _environ(method: str, url: str, cookies: dict[str, str], body: bytes = b"", content_type: str = "") -> dict[str, Any]:
@@ -70,6 +84,23 @@ class Call:
     body: bytes
     cpu_ms: float
     queries: list[str]
+    db_cpu_ms: float | None  # None if the backend's CPU could not be read
+
+
+def _backend_cpu_s() -> tuple[int, float] | None:
+    """(pid, CPU seconds so far) of the PostgreSQL backend of Django's connection, if it runs on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = int(cursor.fetchone()[0])
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def call(app: Callable[..., Any], environ: dict[str, Any], profiler: cProfile.Profile | None = None) -> Call:
@@ -86,6 +117,7 @@ def call(app: Callable[..., Any], environ: dict[str, Any], profiler: cProfile.Pr
         statements.append(sql)
         return execute(sql, *rest)
 
+    backend_before = _backend_cpu_s()  # outside the timed span: it costs a query of its own
     with connection.execute_wrapper(count):
         if profiler is not None:
             profiler.enable()
@@ -96,7 +128,73 @@ def call(app: Callable[..., Any], environ: dict[str, Any], profiler: cProfile.Pr
         cpu_ms = (time.process_time() - started) * 1000
         if profiler is not None:
             profiler.disable()
-    return Call(seen["status"], seen["headers"], body, cpu_ms, statements)
+    backend_after = _backend_cpu_s()
+    db_cpu_ms = None
+    if backend_before and backend_after and backend_before[0] == backend_after[0]:  # same connection throughout
+        db_cpu_ms = (backend_after[1] - backend_before[1]) * 1000
+    return Call(seen["status"], seen["headers"], body, cpu_ms, statements, db_cpu_ms)
+
+
+# (label, module, attribute path): the parts --breakdown times, inclusive; indented labels run inside the one above.
+PARTS: list[tuple[str, str, str]] = [
+    ("signed-in user (session row, user row)", "django.contrib.auth", "get_user"),
+    ("  session row", "django.contrib.sessions.backends.db", "SessionStore.load"),
+    ("multipart parsing (POST)", "django.http.multipartparser", "MultiPartParser.parse"),
+    ("order and parcel, access checked", "tickets.portal.cases", "_anchor"),
+    ("open case of the same kind (duplicates)", "tickets.portal.cases", "open_case_for"),
+    ("form validation", "django.forms.forms", "BaseForm.full_clean"),
+    ("  evidence checks (size, type, image header)", "tickets.evidence", "evidence_clean"),
+    ("  hourly case limit", "tickets.portal.forms_cases", "new_case_wait"),
+    ("case, first message, events (ticket_create)", "tickets.portal.cases", "ticket_create"),
+    ("attachments and their events (evidence_attach)", "tickets.portal.cases", "evidence_attach"),
+    ("  file writes", "django.core.files.storage", "FileSystemStorage._save"),
+    ("Celery tasks sent after commit", "celery.app.task", "Task.apply_async"),
+    ("page rendering", "tickets.portal.cases", "render"),
+    ("  the form, by crispy-forms", "crispy_forms.templatetags.crispy_forms_filters", "register.filters.crispy"),
+]
+
+
+class Breakdown:
+    """CPU spent inside each of PARTS, per kind of request (GET or POST)."""
+
+    def __init__(self) -> None:
+        self.kind = ""
+        self.counting = False
+        self.totals: dict[tuple[str, str], float] = {}
+
+    def install(self) -> None:
+        """Wrap every part; before the first request, so that templates compile with the wrapped filter."""
+        import importlib
+
+        for label, module, path in PARTS:
+            *owners, name = path.split(".")
+            owner: Any = importlib.import_module(module)
+            for step in owners:
+                owner = owner[step] if isinstance(owner, dict) else getattr(owner, step)
+            original = owner[name] if isinstance(owner, dict) else getattr(owner, name)
+            wrapped = self._timed(label, original)
+            if isinstance(owner, dict):
+                owner[name] = wrapped
+            else:
+                setattr(owner, name, wrapped)
+
+    def _timed(self, label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)  # template filters are checked against the wrapped signature
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if self.counting:
+                    key = (self.kind, label)
+                    self.totals[key] = self.totals.get(key, 0.0) + time.process_time() - started
+
+        return timed
+
+    def report(self, kind: str, count: int) -> str:
+        lines = [f"{label:<50} {self.totals[(kind, label)] / count * 1000:6.1f} ms"
+                 for label, _module, _path in PARTS if (kind, label) in self.totals]
+        return "\n".join(lines)
 
 
 def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> bytes:
@@ -111,10 +209,15 @@ def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> by
 
 
 def _cookies_from(headers: list[tuple[str, str]], cookies: dict[str, str]) -> None:
-    """Keep the cookies a response sets (the CSRF cookie on the first GET), as a browser would."""
+    """Keep the cookies a response sets and drop those it expires, as httpx does for bench/portal.py."""
     for name, value in headers:
-        if name.lower() == "set-cookie" and (match := re.match(r"\s*(csrftoken|sessionid)=([^;]*)", value)):
-            cookies[match[1]] = match[2]
+        if name.lower() != "set-cookie":
+            continue
+        for key, morsel in SimpleCookie(value).items():
+            if morsel["max-age"] == "0" or "1970" in morsel["expires"]:
+                cookies.pop(key, None)
+            else:
+                cookies[key] = morsel.coded_value
 
 
 def session_cookies(username: str) -> dict[str, str]:
@@ -127,7 +230,7 @@ def session_cookies(username: str) -> dict[str, str]:
     return {"sessionid": client.cookies["sessionid"].value}
 
 
-def run(args: argparse.Namespace) -> tuple[Sample, Sample, pstats.Stats | None]:
+def run(args: argparse.Namespace, breakdown: Breakdown | None) -> tuple[Sample, Sample, pstats.Stats | None]:
     import portal
     from django.core.wsgi import get_wsgi_application
 
@@ -143,6 +246,8 @@ def run(args: argparse.Namespace) -> tuple[Sample, Sample, pstats.Stats | None]:
     for n, parcel_id in enumerate(buyer.parcel_ids):
         counted = n >= args.warmup
         url = f"/cases/new/?order={buyer.order_id}&parcel={parcel_id}&kind=damaged"
+        if breakdown is not None:
+            breakdown.counting, breakdown.kind = counted, "GET"
         form = call(app, _environ("GET", url, cookies), profiler if counted and args.profile == "get" else None)
         if form.status != 200:
             sys.exit(f"GET {url}: HTTP {form.status}")
@@ -155,14 +260,15 @@ def run(args: argparse.Namespace) -> tuple[Sample, Sample, pstats.Stats | None]:
                   "body": "The box was crushed and the item inside is broken. Photos attached."}
         body = multipart(fields, [("package_photos", "package.jpg", photos[0]), ("item_photos", "item.jpg", photos[1])])
         environ = _environ("POST", url, cookies, body, f"multipart/form-data; boundary={BOUNDARY}")
+        if breakdown is not None:
+            breakdown.kind = "POST"
         done = call(app, environ, profiler if counted and args.profile == "post" else None)
         if done.status != 302 or not re.search(r"/cases/\d+/$", dict(done.headers).get("Location", "")):
             sys.exit(f"POST {url}: HTTP {done.status}, no redirect to the new case")
+        _cookies_from(done.headers, cookies)
         if counted:
-            gets.cpu_ms.append(form.cpu_ms)
-            gets.queries.append(len(form.queries))
-            posts.cpu_ms.append(done.cpu_ms)
-            posts.queries.append(len(done.queries))
+            gets.add(form)
+            posts.add(done)
     if args.sql:
         for label, statements in (("GET", form.queries), ("POST", done.queries)):
             print(f"--- SQL of the last {label}")
@@ -177,6 +283,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="first cases not counted (imports, caches, connections)")
     parser.add_argument("--profile", choices=("get", "post"), help="cProfile the counted requests of this kind")
     parser.add_argument("--top", type=int, default=40, help="functions printed with --profile")
+    parser.add_argument("--breakdown", action="store_true", help="CPU of the main parts of each request")
     parser.add_argument("--sql", type=int, nargs="?", const=160, default=0, metavar="CHARS",
                         help="print the SQL statements of the last GET and POST (first CHARS characters of each)")
     args = parser.parse_args()
@@ -195,16 +302,25 @@ def main() -> None:
     )
     setup_django()
     print(f"machine: {machine()}; load average (1 min) {os.getloadavg()[0]:.2f}")
+    breakdown = Breakdown() if args.breakdown else None
+    if breakdown is not None:
+        breakdown.install()
     try:
-        gets, posts, stats = run(args)
+        gets, posts, stats = run(args, breakdown)
     finally:
         shutil.rmtree(media_root, ignore_errors=True)
         portal._drop_queue(queue)
     if stats is not None:
         stats.sort_stats("cumulative").print_stats(args.top)
+    if breakdown is not None:
+        for kind, sample in (("GET", gets), ("POST", posts)):
+            print(f"--- {kind}: CPU inside each part, mean per request (the request in all: median {statistics.median(sample.cpu_ms):.1f} ms)")
+            print(breakdown.report(kind, len(sample.cpu_ms)))
     for label, sample in (("GET form", gets), ("POST case", posts)):
+        db = f"{statistics.fmean(sample.db_cpu_ms):.1f} ms" if sample.db_cpu_ms else "not readable"
         print(f"{label}: n={len(sample.cpu_ms)} CPU median {statistics.median(sample.cpu_ms):.1f} ms "
-              f"(min {min(sample.cpu_ms):.1f}, max {max(sample.cpu_ms):.1f}); SQL statements {statistics.median(sample.queries):.0f}")
+              f"(min {min(sample.cpu_ms):.1f}, max {max(sample.cpu_ms):.1f}); SQL statements {statistics.median(sample.queries):.0f}; "
+              f"database backend CPU mean {db}")
     print(f"P4cpu get_ms={statistics.median(gets.cpu_ms):.1f} post_ms={statistics.median(posts.cpu_ms):.1f} "
           f"get_queries={statistics.median(gets.queries):.0f} post_queries={statistics.median(posts.queries):.0f}")
 
