@@ -106,3 +106,15 @@ def test_the_evidence_help_text_follows_the_language_and_the_limits(settings):
         assert str(field.help_text).startswith("JPEG, PNG, WebP или PDF; до 4 файлов")
     settings.EVIDENCE_MAX_FILES_PER_MESSAGE = 3
     assert "up to 4 files" in english and "up to 3 files" in str(field.help_text)
+
+
+@pytest.mark.django_db
+def test_an_open_case_found_on_the_form_costs_no_extra_query(buyer_client, order, parcel, customer, django_assert_num_queries):
+    from tickets.services import ticket_create
+
+    case = ticket_create(shop=order.shop, buyer=customer, kind=TicketKind.DAMAGED, subject="Broken", body="Broken",
+                         order=order, parcel=parcel, acting_user=customer)
+    with django_assert_num_queries(4):  # session, user, parcel, the open case (id and reference): then the redirect
+        response = buyer_client.get(create_url(order, parcel))
+    assert response["Location"] == reverse("portal:case-detail", args=[case.pk])
+    assert f"You already have an open case about this ({case.reference})" in buyer_client.get(response["Location"]).content.decode()
