@@ -14,8 +14,8 @@ One buyer of bench/portal.py opens --cases "damaged goods" cases on its own parc
 (its earlier bench cases are deleted first); the first --warmup cases are not counted.
 The database's CPU is read from /proc for the PostgreSQL backend serving this connection when it runs on
 this machine (10 ms clock ticks, so only the mean over many requests means anything).
-`--breakdown` times the main parts of each request (inclusive, in CPU) by wrapping a few functions: cheap
-enough not to change the totals. `--profile get|post` runs cProfile (CPU timer) over the counted requests of
+`--breakdown` times the main parts of each request (inclusive, in CPU, median over the requests) by
+wrapping a few functions: cheap enough not to change the totals. `--profile get|post` runs cProfile (CPU timer) over the counted requests of
 that kind and prints the --top functions by cumulative time; its own overhead inflates everything ~4x.
 Last line: P4cpu get_ms=<median> post_ms=<median> get_queries=<n> post_queries=<n>
 """
@@ -160,7 +160,8 @@ class Breakdown:
     def __init__(self) -> None:
         self.kind = ""
         self.counting = False
-        self.totals: dict[tuple[str, str], float] = {}
+        self.request: dict[str, float] = {}  # the request being timed
+        self.samples: dict[tuple[str, str], list[float]] = {}  # (kind, label) -> one value per counted request
 
     def install(self) -> None:
         """Wrap every part; before the first request, so that templates compile with the wrapped filter."""
@@ -186,14 +187,20 @@ class Breakdown:
                 return function(*args, **kwargs)
             finally:
                 if self.counting:
-                    key = (self.kind, label)
-                    self.totals[key] = self.totals.get(key, 0.0) + time.process_time() - started
+                    self.request[label] = self.request.get(label, 0.0) + time.process_time() - started
 
         return timed
 
-    def report(self, kind: str, count: int) -> str:
-        lines = [f"{label:<50} {self.totals[(kind, label)] / count * 1000:6.1f} ms"
-                 for label, _module, _path in PARTS if (kind, label) in self.totals]
+    def finish(self, kind: str) -> None:
+        """File the parts of the request just done under its kind (a part it never entered counts as 0)."""
+        if self.counting:
+            for label, _module, _path in PARTS:
+                self.samples.setdefault((kind, label), []).append(self.request.get(label, 0.0))
+        self.request = {}
+
+    def report(self, kind: str) -> str:
+        lines = [f"{label:<50} {statistics.median(values) * 1000:6.1f} ms"
+                 for (sample_kind, label), values in self.samples.items() if sample_kind == kind and any(values)]
         return "\n".join(lines)
 
 
@@ -249,6 +256,8 @@ def run(args: argparse.Namespace, breakdown: Breakdown | None) -> tuple[Sample, 
         if breakdown is not None:
             breakdown.counting, breakdown.kind = counted, "GET"
         form = call(app, _environ("GET", url, cookies), profiler if counted and args.profile == "get" else None)
+        if breakdown is not None:
+            breakdown.finish("GET")
         if form.status != 200:
             sys.exit(f"GET {url}: HTTP {form.status}")
         _cookies_from(form.headers, cookies)
@@ -263,6 +272,8 @@ def run(args: argparse.Namespace, breakdown: Breakdown | None) -> tuple[Sample, 
         if breakdown is not None:
             breakdown.kind = "POST"
         done = call(app, environ, profiler if counted and args.profile == "post" else None)
+        if breakdown is not None:
+            breakdown.finish("POST")
         if done.status != 302 or not re.search(r"/cases/\d+/$", dict(done.headers).get("Location", "")):
             sys.exit(f"POST {url}: HTTP {done.status}, no redirect to the new case")
         _cookies_from(done.headers, cookies)
@@ -314,8 +325,8 @@ def main() -> None:
         stats.sort_stats("cumulative").print_stats(args.top)
     if breakdown is not None:
         for kind, sample in (("GET", gets), ("POST", posts)):
-            print(f"--- {kind}: CPU inside each part, mean per request (the request in all: median {statistics.median(sample.cpu_ms):.1f} ms)")
-            print(breakdown.report(kind, len(sample.cpu_ms)))
+            print(f"--- {kind}: CPU inside each part, median over the requests (the whole request: {statistics.median(sample.cpu_ms):.1f} ms)")
+            print(breakdown.report(kind))
     for label, sample in (("GET form", gets), ("POST case", posts)):
         db = f"{statistics.fmean(sample.db_cpu_ms):.1f} ms" if sample.db_cpu_ms else "not readable"
         print(f"{label}: n={len(sample.cpu_ms)} CPU median {statistics.median(sample.cpu_ms):.1f} ms "
