@@ -304,11 +304,14 @@ def main() -> None:
 
 
 def _drop_queue(queue: str) -> None:
-    """Tasks the app sent (none are consumed here) go with the bench's own queue."""
+    """Tasks the app sent (none are consumed here) go with the bench's own queue, and so do the routing
+    sets kombu keeps for it (named after the queue's exchange, which is the queue's name)."""
     import redis
 
     try:
-        redis.Redis.from_url(BROKER, socket_timeout=5).delete(queue)
+        redis.Redis.from_url(BROKER, socket_timeout=5).delete(
+            queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+        )
     except redis.RedisError:
         pass
 

@@ -12,6 +12,7 @@ re-encodes it without metadata and swaps the file (`attachment_sanitize`). Until
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 import zlib
@@ -260,12 +261,17 @@ def _check_pdf(content: bytes, name: str) -> None:
 
 
 def _help_text() -> str:
-    count = _max_files()
+    # Crispy-forms reads a field's help text several times per render: one translation per language and limits.
+    return _help_text_for(translation.get_language(), _max_files(), _max_file_bytes())
+
+
+@functools.lru_cache(maxsize=64)
+def _help_text_for(language: str | None, count: int, max_bytes: int) -> str:
     return ngettext(
         "JPEG, PNG, WebP or PDF; up to %(count)d file of at most %(size)s.",
         "JPEG, PNG, WebP or PDF; up to %(count)d files of at most %(size)s each.",
         count,
-    ) % {"count": count, "size": filesizeformat(_max_file_bytes())}
+    ) % {"count": count, "size": filesizeformat(max_bytes)}
 
 
 class EvidenceFilesInput(forms.ClearableFileInput):

@@ -53,10 +53,13 @@ def buyer_cases(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Ticket]:
 
 
 def open_case_for(*, buyer: AbstractBaseUser, kind: str, order: Order, parcel: Parcel | None) -> Ticket | None:
-    """The buyer's unsettled case of this kind on the same parcel (or order, when there is no parcel)."""
+    """The buyer's unsettled case of this kind on the same parcel (or order, when there is no parcel).
+
+    Loaded with its id and reference only: the case form asks on every GET and POST, and only links to it.
+    """
     cases = Ticket.objects.filter(buyer_id=buyer.pk, kind=kind, status__in=OPEN_STATUSES)
     cases = cases.filter(parcel=parcel) if parcel is not None else cases.filter(order=order)
-    return cases.order_by("-created_at").first()
+    return cases.only("id", "reference").order_by("-created_at").first()
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from logistics.models import Parcel
 from orders.access import get_order_for_user
 from orders.models import Order
 from tickets.access import get_ticket_for_user
-from tickets.evidence import evidence_attach, evidence_check_case_budget
+from tickets.evidence import evidence_attach
 from tickets.models import Message, Ticket, TicketChannel, TicketKind
 from tickets.portal.case_selectors import (
     buyer_cases,
@@ -61,13 +61,19 @@ def _id_param(request: HttpRequest, name: str) -> int | None:
 def _anchor(request: HttpRequest) -> tuple[Order, Parcel | None]:
     """The order and parcel of the query string, only if the user is their buyer and they belong together."""
     parcel_id, order_id = _id_param(request, "parcel"), _id_param(request, "order")
-    parcel = get_parcel_for_user(request.user, parcel_id) if parcel_id is not None else None
-    if order_id is None and parcel is not None:
-        order_id = parcel.order_id
-    if order_id is None:
+    parcel: Parcel | None = None
+    if parcel_id is not None:
+        parcel = get_parcel_for_user(request.user, parcel_id)
+        if order_id is not None and order_id != parcel.order_id:
+            raise Http404("No such order")
+        # A visible parcel means a visible order (the same rule, on the parcel's order), and it came loaded with
+        # its shop: fetching it again would cost a query on every form and every new case (benchmark P4).
+        order = parcel.order
+    elif order_id is not None:
+        order = get_order_for_user(request.user, order_id)
+    else:
         raise Http404("No order")
-    order = get_order_for_user(request.user, order_id)
-    if order.buyer_id != request.user.pk or (parcel is not None and parcel.order_id != order.id):
+    if order.buyer_id != request.user.pk:
         raise Http404("No such order")  # agents may see the order, but only its buyer opens cases on it
     return order, parcel
 
@@ -95,9 +101,9 @@ def _open_case(form: CaseForm, buyer: User) -> Ticket:
         shop=form.order.shop, buyer=buyer, kind=form.kind, subject=form.cleaned_data["subject"], body=form.compose_body(),
         order=form.order, parcel=form.parcel, channel=TicketChannel.PORTAL, acting_user=buyer,
     )
+    # The form has checked these files against the case budget already (a new case holds nothing yet).
     groups = form.evidence()
     if groups:
-        evidence_check_case_budget(ticket=ticket, files=[file for _kind, files in groups for file in files])
         first = cast(Message, ticket.messages.first())  # ticket_create always writes the first message
         for evidence_kind, files in groups:
             evidence_attach(message=first, files=files, evidence_kind=evidence_kind, acting_user=buyer)

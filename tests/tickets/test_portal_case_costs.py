@@ -1,0 +1,120 @@
+"""What the buyer's case form and a new case cost in SQL (benchmark P4: every statement is CPU on the web tier and
+on the database, and 20 buyers at once queue behind each other), and that the cheaper paths keep the rules."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from tests.factories import OrderFactory, ParcelFactory
+from tickets.models import Attachment, Ticket, TicketKind
+
+# Session, user, the parcel with its order and shop (one query: the order is not fetched again), the open case
+# of the same kind, and the unread count of the navbar's bell.
+FORM_QUERIES = 5
+
+
+def jpeg(name: str) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 16), "red").save(buffer, "JPEG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+def create_url(order, parcel=None, kind: str = TicketKind.DAMAGED) -> str:
+    params = {"order": order.id, "kind": kind}
+    if parcel is not None:
+        params["parcel"] = parcel.id
+    return f"{reverse('portal:case-create')}?{urlencode(params)}"
+
+
+@pytest.fixture
+def parcel(order):
+    return ParcelFactory(order=order)
+
+
+@pytest.fixture
+def buyer_client(client, customer):
+    client.force_login(customer)
+    return client
+
+
+def damaged(client, order, parcel):
+    data = {"subject": "Crushed", "body": "The box arrived crushed.", "package_photos": [jpeg("box.jpg")], "item_photos": [jpeg("mug.jpg")]}
+    return client.post(create_url(order, parcel), data)
+
+
+@pytest.mark.django_db
+def test_the_case_form_costs_a_fixed_number_of_queries(buyer_client, order, parcel, django_assert_num_queries):
+    with django_assert_num_queries(FORM_QUERIES):
+        response = buyer_client.get(create_url(order, parcel))
+    assert response.status_code == 200
+    assert response.context["order"] == order and response.context["order"].shop == order.shop
+
+
+@pytest.mark.django_db
+def test_a_damaged_case_with_two_photos_costs_a_fixed_number_of_queries(buyer_client, order, parcel, django_assert_num_queries):
+    # FORM_QUERIES less the bell, plus the hourly limit; the case, its event and first message; that message
+    # read back; two attachments with an event each; 12 SAVEPOINT/RELEASE of the nested atomic blocks (inside
+    # the test's transaction the view's own transaction is one of them: bench/portal_cpu.py counts 23).
+    with django_assert_num_queries(25):
+        response = damaged(buyer_client, order, parcel)
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("portal:case-detail", args=[ticket.pk])
+    assert sorted(ticket.attachments.values_list("original_name", "state")) == [
+        ("box.jpg", Attachment.State.PENDING), ("mug.jpg", Attachment.State.PENDING),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_parcels_order_must_be_the_order_asked_for(buyer_client, order, shop, customer):
+    my_other_order = OrderFactory(shop=shop, buyer=customer)
+    parcel_of_the_other = ParcelFactory(order=my_other_order)
+    assert buyer_client.get(create_url(order, parcel_of_the_other)).status_code == 404
+    assert damaged(buyer_client, order, parcel_of_the_other).status_code == 404
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_parcel_alone_is_404_for_a_shop_agent_who_may_see_it(client, agent, parcel):
+    client.force_login(agent)  # the parcel (and its order) are visible to the shop's agent, but the portal is the buyer's
+    url = f"{reverse('portal:case-create')}?{urlencode({'parcel': parcel.id, 'kind': TicketKind.OTHER})}"
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_case_budget_still_holds_for_a_new_case(buyer_client, order, parcel, settings):
+    settings.EVIDENCE_MAX_BYTES_PER_CASE = 1024  # below the two photos together
+    response = damaged(buyer_client, order, parcel)
+    assert response.status_code == 200 and "a case holds at most" in str(response.context["form"].non_field_errors())
+    assert not Ticket.objects.exists() and not Attachment.objects.exists()
+
+
+def test_the_evidence_help_text_follows_the_language_and_the_limits(settings):
+    from django.utils import translation
+
+    from tickets.evidence import EvidenceFilesField
+
+    field = EvidenceFilesField()
+    settings.EVIDENCE_MAX_FILES_PER_MESSAGE = 4
+    english = str(field.help_text)
+    with translation.override("ru"):
+        assert str(field.help_text).startswith("JPEG, PNG, WebP или PDF; до 4 файлов")
+    settings.EVIDENCE_MAX_FILES_PER_MESSAGE = 3
+    assert "up to 4 files" in english and "up to 3 files" in str(field.help_text)
+
+
+@pytest.mark.django_db
+def test_an_open_case_found_on_the_form_costs_no_extra_query(buyer_client, order, parcel, customer, django_assert_num_queries):
+    from tickets.services import ticket_create
+
+    case = ticket_create(shop=order.shop, buyer=customer, kind=TicketKind.DAMAGED, subject="Broken", body="Broken",
+                         order=order, parcel=parcel, acting_user=customer)
+    with django_assert_num_queries(4):  # session, user, parcel, the open case (id and reference): then the redirect
+        response = buyer_client.get(create_url(order, parcel))
+    assert response["Location"] == reverse("portal:case-detail", args=[case.pk])
+    assert f"You already have an open case about this ({case.reference})" in buyer_client.get(response["Location"]).content.decode()
