@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
@@ -53,7 +54,8 @@ def login(client, user) -> None:
 
 
 def admin_url(model, view: str, *args: object) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+    # quoted as the admin quotes primary keys: a text key like "msg_23e6..." would otherwise unquote to "msg#e6..."
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=[quote(arg) for arg in args])
 
 
 @pytest.fixture
