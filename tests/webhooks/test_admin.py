@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -103,9 +104,9 @@ def test_the_outbox_shows_payloads_of_the_users_shops(client, shop_staff, shop, 
     foreign = record_event(shop=other_shop, event_type=EventType.CASE_CREATED, data={"reference": "C-FOREIGN"})
     client.force_login(shop_staff)
     assert client.get(EVENTS).context["cl"].result_count == 1
-    detail = client.get(reverse("admin:webhooks_webhookevent_change", args=[own.pk])).content.decode()
+    detail = client.get(reverse("admin:webhooks_webhookevent_change", args=[quote(own.pk)])).content.decode()
     assert "C-OWN" in detail
-    assert client.get(reverse("admin:webhooks_webhookevent_change", args=[foreign.pk])).status_code == 302
+    assert client.get(reverse("admin:webhooks_webhookevent_change", args=[quote(foreign.pk)])).status_code == 302
     assert WebhookEvent.objects.count() == 2
 
 
