@@ -189,3 +189,15 @@ def test_create_replays_with_the_same_key_and_refuses_another_body(api, dns):
     assert again.json() == first.json() and again.json()["secret"] == WebhookSubscription.objects.get().secret
     assert_problem(api.post("/api/v1/webhooks", {**BODY, "description": "other"}, headers=headers), 422)
     assert WebhookSubscription.objects.count() == 1
+
+
+def test_send_test_to_a_host_that_now_resolves_privately_fails_the_delivery_not_the_request(
+        api, hook, dns, django_capture_on_commit_callbacks):
+    dns["hooks.example.com"] = ["10.0.0.7"]  # DNS changed since the subscription was made
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/webhooks/{hook.id}/test")
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status != WebhookDelivery.Status.SUCCEEDED and "public" in delivery.last_error
+    [row] = api.get(f"/api/v1/webhooks/{hook.id}/deliveries").json()["results"]
+    assert (row["status"], row["last_error"]) == (delivery.status, delivery.last_error)
