@@ -94,6 +94,8 @@ class WebhookSubscriptionListView(ApiListView):
 
 class WebhookSubscriptionCreateView(ApiView):
     class InputSerializer(StrictSerializer):
+        """A new subscription; the secret and the state fields are the server's (refused by name)."""
+
         class Meta:
             ref_name = "WebhookSubscriptionCreateInput"
 
