@@ -23,6 +23,7 @@ from logistics.models import Parcel
 from orders.models import Order, Shop
 from orders.selectors import shop_ids_for_user
 from tickets.models import Claim, Message, Ticket
+from webhooks.models import WebhookSubscription
 
 M = TypeVar("M", bound=Model)
 
@@ -54,7 +55,7 @@ class Principal:
 
     def write_shop(self) -> Shop:
         if self.token is None:
-            raise PermissionDenied(_("Creating orders needs an API token: the token says which shop they belong to."))
+            raise PermissionDenied(_("Creating this needs an API token: the token says which shop it belongs to."))
         return self.token.shop
 
 
@@ -78,6 +79,11 @@ def tickets_for(who: Principal) -> QuerySet[Ticket]:
 def claims_for(who: Principal) -> QuerySet[Claim]:
     who.require_full_scope()  # claims are the shop's business, never shown to buyers
     return cast("QuerySet[Claim]", who.scope(Claim.objects.select_related("ticket", "ticket__shop"), "ticket__shop_id"))
+
+
+def webhook_subscriptions_for(who: Principal) -> QuerySet[WebhookSubscription]:
+    who.require_full_scope()  # the seller's integration settings, never a storefront's
+    return cast("QuerySet[WebhookSubscription]", who.scope(WebhookSubscription.objects.all(), "shop_id"))
 
 
 def messages_for(who: Principal, ticket: Ticket) -> QuerySet[Message]:
@@ -108,3 +114,7 @@ def get_ticket_for_principal(who: Principal, ticket_id: object, *, queryset: Que
 
 def get_claim_for_principal(who: Principal, claim_id: object) -> Claim:
     return _get(claims_for(who), claim_id, "No such claim")
+
+
+def get_webhook_subscription_for_principal(who: Principal, subscription_id: object) -> WebhookSubscription:
+    return _get(webhook_subscriptions_for(who), subscription_id, "No such webhook subscription")

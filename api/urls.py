@@ -8,7 +8,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.errors import not_found
-from api.views import carriers, case_messages, cases, claims, orders, parcels, tokens
+from api.views import carriers, case_messages, cases, claims, orders, parcels, tokens, webhooks
 
 app_name = "api"
 
@@ -36,6 +36,16 @@ urlpatterns = [
     path("v1/claims/<int:claim_id>", methods(claims.ClaimDetailView, claims.ClaimUpdateView, name="Claim"), name="claim-detail"),
     path("v1/carriers", carriers.CarrierListView.as_view(), name="carriers"),
     path("v1/carriers/<slug:code>/validate", carriers.CarrierValidateView.as_view(), name="carrier-validate"),
+    path(
+        "v1/webhooks", methods(webhooks.WebhookSubscriptionListView, webhooks.WebhookSubscriptionCreateView, name="Webhooks"),
+        name="webhooks",
+    ),
+    path(
+        "v1/webhooks/<int:subscription_id>",
+        methods(webhooks.WebhookSubscriptionDetailView, webhooks.WebhookSubscriptionDeleteView, name="Webhook"), name="webhook-detail",
+    ),
+    path("v1/webhooks/<int:subscription_id>/test", webhooks.WebhookTestView.as_view(), name="webhook-test"),
+    path("v1/webhooks/<int:subscription_id>/deliveries", webhooks.WebhookDeliveryListView.as_view(), name="webhook-deliveries"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("tokens/", tokens.token_list, name="tokens"),

@@ -205,6 +205,8 @@ SPECTACULAR_SETTINGS = {
         "ClaimKindEnum": "tickets.models.Claim.Kind",
         "AnomalyKindEnum": "logistics.models.AnomalyKind",
         "EvidenceKindEnum": "tickets.models.EvidenceKind",
+        "WebhookEventTypeEnum": "webhooks.models.EventType",
+        "WebhookDeliveryEventTypeEnum": "api.views.webhooks.DELIVERY_EVENT_TYPES",
     },
 }
 
