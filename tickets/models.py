@@ -159,7 +159,8 @@ class Ticket(models.Model):
             models.Index(F("status"), sla_due_expression(), F("id"), condition=open_q(), name="ticket_queue_status_sla_idx"),
             # The saved views' counts: one index-only scan over the open cases.
             models.Index(
-                fields=["shop"], include=["status", "kind", "assignee", "first_response_due", "first_responded_at", "resolution_due"],
+                fields=["shop"],
+                include=["status", "kind", "assignee", "first_response_due", "first_responded_at", "resolution_due", "sla_paused_at"],
                 condition=open_q(), name="ticket_queue_counts_idx",
             ),
         ]
