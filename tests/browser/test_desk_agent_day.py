@@ -159,6 +159,11 @@ def test_an_agents_day_from_the_lost_queue_to_the_claim_dossier(open_session: Ca
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(archive.read("summary.pdf"))).pages)
     assert order_number in text and "Посылка утеряна перевозчиком" in text
 
+    page.locator("#claim-case-link").click()  # back on the case, the claim is listed with its status
+    expect(page.locator("#case-claims li")).to_have_count(1)
+    expect(page.locator("#case-claims li")).to_contain_text("Submitted")
+    session.shot("case-with-claim")
+
     claim = Claim.objects.get()
     assert claim.ticket_id == day.lost.pk and claim.status == Claim.Status.SUBMITTED
     assert claim.evidence_override_reason.startswith("Покупатель прислал счёт")
