@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, User
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from logistics.models import Parcel, TrackingNumberChange
 from logistics.selectors import order_parcels_with_timelines
@@ -108,11 +109,18 @@ def desk_agents_for(ticket: Ticket, user: AbstractBaseUser) -> QuerySet[User]:
     return User.objects.filter(agents | Q(pk=user.pk), is_active=True).distinct().order_by("username")
 
 
+# The SLA alerts (tickets.sla.alerts) store which target a warning, breach or escalation is about.
+_SLA_TARGET_EVENTS = frozenset({TicketEventKind.SLA_WARNING, TicketEventKind.SLA_BREACHED, TicketEventKind.SLA_ESCALATED})
+_SLA_TARGETS = {"first_response": gettext_lazy("first response"), "resolution": gettext_lazy("resolution")}
+
+
 def _event_value(kind: str, value: str, users: dict[int, User]) -> str:
     if kind in (TicketEventKind.REPLIED, TicketEventKind.NOTE_ADDED):
         return ""  # the value is the message id; the conversation shows the message itself
     if kind in (TicketEventKind.STATUS_CHANGED, TicketEventKind.SLA_PAUSED) and value in TicketStatus.values:
         return str(TicketStatus(value).label)
+    if kind in _SLA_TARGET_EVENTS and value in _SLA_TARGETS:
+        return str(_SLA_TARGETS[value])
     if kind == TicketEventKind.PRIORITY_CHANGED and value in TicketPriority.values:
         return str(TicketPriority(value).label)
     if kind == TicketEventKind.ASSIGNED:

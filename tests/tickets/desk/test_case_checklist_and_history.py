@@ -1,5 +1,5 @@
 """The case page's evidence checklist counts the tracking timeline supportdesk holds (as the claim checklist does),
-and its history shows the SLA clock's pause and resume in words, not raw values."""
+and its history shows the SLA clock's events (pause, resume, warning, breach, escalation) in words, not raw values.
 
 from __future__ import annotations
 
@@ -61,3 +61,15 @@ def test_the_history_says_why_the_sla_clock_paused_and_how_long(client, desk_age
 
     assert "SLA clock paused: Waiting on carrier" in html and "paused: waiting_on_carrier" not in html
     assert "SLA clock resumed: paused 2 h 05 min, " in html and " of business time not counted" in html
+
+
+def test_the_history_names_the_sla_target_of_a_warning_a_breach_and_an_escalation(client, desk_agent, shop, customer):
+    case = lost_parcel_case(shop, customer)
+    for kind, target in [(TicketEventKind.SLA_WARNING, "first_response"), (TicketEventKind.SLA_BREACHED, "resolution"),
+                         (TicketEventKind.SLA_ESCALATED, "resolution")]:
+        TicketEvent.objects.create(ticket=case, kind=kind, new_value=target)  # as tickets.sla.alerts writes them
+    client.force_login(desk_agent)
+    html = client.get(case_url(case)).content.decode()
+    assert "SLA about to run out: first response" in html
+    assert "SLA breached: resolution" in html and "SLA breach escalated: resolution" in html
+    assert "first_response" not in html
