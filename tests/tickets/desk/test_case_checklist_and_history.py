@@ -1,5 +1,5 @@
 """The case page's evidence checklist counts the tracking timeline supportdesk holds (as the claim checklist does),
-and its history shows the SLA clock's events (pause, resume, warning, breach, escalation) in words, not raw values.
+and its history shows the SLA clock's events (pause, resume, warning, breach, escalation) in words, not raw values."""
 
 from __future__ import annotations
 
