@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, User
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from logistics.models import Parcel, TrackingNumberChange
 from logistics.selectors import order_parcels_with_timelines
 from orders.models import BuyerProfile, OrderLine, ShopMembership
-from tickets.claim_selectors import claims_for_case
+from tickets.claim_selectors import case_has_tracking_events, claims_for_case
+from tickets.claims import SYSTEM_EVIDENCE
 from tickets.macros import macros_available_to
 from tickets.models import (
     Attachment,
@@ -67,16 +69,23 @@ class CasePage:
         return [item for item in self.checklist if not item.present]
 
 
-def evidence_checklist(ticket: Ticket, attachments: Iterable[Attachment]) -> list[EvidenceItem]:
-    """What the kind of case needs (REQUIRED_EVIDENCE) and whether any attachment of the case is of that kind."""
+def evidence_checklist(ticket: Ticket, attachments: Iterable[Attachment], *, has_tracking_events: bool) -> list[EvidenceItem]:
+    """What the kind of case needs (REQUIRED_EVIDENCE) and whether the case has it: an attachment of that kind,
+    or, for the tracking timeline, the scans supportdesk holds itself (as the claim checklist counts them)."""
     present = {a.evidence_kind for a in attachments if a.state != Attachment.State.REJECTED}
+    if has_tracking_events:
+        present |= SYSTEM_EVIDENCE
     return [EvidenceItem(kind, str(EvidenceKind(kind).label), kind in present) for kind in ticket.required_evidence]
 
 
 def missing_evidence_kinds(ticket: Ticket) -> list[str]:
-    """The required evidence kinds no attachment of the case provides yet (one query)."""
+    """The required evidence kinds the case does not have yet (one or two queries). The buyer is never asked
+    for a tracking timeline supportdesk already holds."""
     present = set(Attachment.objects.filter(ticket=ticket).values_list("evidence_kind", flat=True))
-    return [kind for kind in ticket.required_evidence if kind not in present]
+    missing = [kind for kind in ticket.required_evidence if kind not in present]
+    if SYSTEM_EVIDENCE.intersection(missing) and case_has_tracking_events(ticket):
+        missing = [kind for kind in missing if kind not in SYSTEM_EVIDENCE]
+    return missing
 
 
 def case_parcels(ticket: Ticket) -> list[Parcel]:
@@ -100,11 +109,18 @@ def desk_agents_for(ticket: Ticket, user: AbstractBaseUser) -> QuerySet[User]:
     return User.objects.filter(agents | Q(pk=user.pk), is_active=True).distinct().order_by("username")
 
 
+# The SLA alerts (tickets.sla.alerts) store which target a warning, breach or escalation is about.
+_SLA_TARGET_EVENTS = frozenset({TicketEventKind.SLA_WARNING, TicketEventKind.SLA_BREACHED, TicketEventKind.SLA_ESCALATED})
+_SLA_TARGETS = {"first_response": gettext_lazy("first response"), "resolution": gettext_lazy("resolution")}
+
+
 def _event_value(kind: str, value: str, users: dict[int, User]) -> str:
     if kind in (TicketEventKind.REPLIED, TicketEventKind.NOTE_ADDED):
         return ""  # the value is the message id; the conversation shows the message itself
-    if kind == TicketEventKind.STATUS_CHANGED and value in TicketStatus.values:
+    if kind in (TicketEventKind.STATUS_CHANGED, TicketEventKind.SLA_PAUSED) and value in TicketStatus.values:
         return str(TicketStatus(value).label)
+    if kind in _SLA_TARGET_EVENTS and value in _SLA_TARGETS:
+        return str(_SLA_TARGETS[value])
     if kind == TicketEventKind.PRIORITY_CHANGED and value in TicketPriority.values:
         return str(TicketPriority(value).label)
     if kind == TicketEventKind.ASSIGNED:
@@ -113,10 +129,27 @@ def _event_value(kind: str, value: str, users: dict[int, User]) -> str:
     return value
 
 
+def _duration(seconds: str) -> str:
+    minutes = int(seconds) // 60 if seconds.isdigit() else 0
+    return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
+def _resumed_text(event: TicketEvent) -> str:
+    """The SLA clock's resume event stores the wall-clock pause and the business time subtracted, in seconds."""
+    if not (event.old_value.isdigit() and event.new_value.isdigit()):
+        return f"{event.get_kind_display()}: {event.new_value}" if event.new_value else event.get_kind_display()
+    return _("%(event)s: paused %(wall)s, %(business)s of business time not counted") % {
+        "event": event.get_kind_display(), "wall": _duration(event.old_value), "business": _duration(event.new_value),
+    }
+
+
 def _event_rows(events: list[TicketEvent], agents: list[User]) -> list[EventRow]:
     users = {user.pk: user for user in agents}
     rows = []
     for event in events:
+        if event.kind == TicketEventKind.SLA_RESUMED:
+            rows.append(EventRow(event, _resumed_text(event)))
+            continue
         old, new = (_event_value(event.kind, value, users) for value in (event.old_value, event.new_value))
         change = f"{old} → {new}" if old else new
         rows.append(EventRow(event, f"{event.get_kind_display()}: {change}" if change else event.get_kind_display()))
@@ -129,14 +162,17 @@ def case_page(user: AbstractBaseUser, ticket: Ticket) -> CasePage:
     events = list(ticket.events.select_related("actor").order_by("-created_at", "-id"))
     agents = list(desk_agents_for(ticket, user))
     lines = list(OrderLine.objects.filter(order_id=ticket.order_id).order_by("id")) if ticket.order_id else []
+    parcels = case_parcels(ticket)
     return CasePage(
         ticket=ticket,
         profile=BuyerProfile.objects.filter(user_id=ticket.buyer_id).first(),
         thread=thread,
         events=_event_rows(events, agents),
-        parcels=case_parcels(ticket),
+        parcels=parcels,
         lines=lines,
-        checklist=evidence_checklist(ticket, (a for m in thread for a in m.attachments.all())),
+        checklist=evidence_checklist(
+            ticket, (a for m in thread for a in m.attachments.all()), has_tracking_events=any(p.timeline for p in parcels),  # type: ignore[attr-defined]
+        ),
         macros=list(macros_available_to(user).filter(Q(shop__isnull=True) | Q(shop_id=ticket.shop_id))),
         agents=agents,
         statuses=[(s.value, str(s.label)) for s in TicketStatus if ticket.can_transition_to(s.value)],

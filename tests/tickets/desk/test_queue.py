@@ -344,3 +344,12 @@ def test_a_huge_view_pages_through_the_first_cases_and_says_there_are_more(desk,
     assert len(ROW.findall(html)) == 5
     exact = desk.get(f"{QUEUE}?per_page=25&kind=damaged").content.decode()
     assert "+" not in exact[exact.index('id="queue-total"'):exact.index("</span>", exact.index('id="queue-total"'))]
+
+
+def test_the_queue_fits_narrow_screens_dates_shrink_and_the_table_scrolls_in_its_own_box(desk):
+    # Two native date pickers side by side in a plain flex box would not shrink and pushed the page 6 px past a
+    # 1280 px screen (tests/browser/test_desk_agent_day.py measures it); Bootstrap's input-group lets them shrink.
+    html = desk.get(QUEUE).content.decode()
+    for name in ("created", "sla_due"):
+        assert re.search(rf'<div class="input-group input-group-sm flex-nowrap"><input type="date" name="{name}_after"', html), name
+    assert re.search(r'<div class="table-responsive">\s*<table[^>]*id="queue-table"', html)
