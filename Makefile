@@ -22,7 +22,7 @@ run: venv
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "  supportdesk:  http://127.0.0.1:8000/          (sign in)"
-	@echo "  agents' desk: http://127.0.0.1:8000/admin/"
+	@echo "  agents' desk: http://127.0.0.1:8000/desk/   (admin: http://127.0.0.1:8000/admin/, API docs: http://127.0.0.1:8000/api/docs/)"
 	@echo "  carrier emulator: http://127.0.0.1:8765/emulator/health (it replays the demo parcels' last two weeks in ~45 s, then runs in real time)"
 	@echo "  Ctrl-C stops the web server, the worker, beat and the emulator."
 	@echo ""
