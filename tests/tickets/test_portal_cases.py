@@ -472,3 +472,18 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, order, case):
 @pytest.mark.django_db
 def test_reply_is_post_only(buyer_client, case):
     assert buyer_client.get(reply_url(case)).status_code == 405
+
+
+@pytest.mark.django_db
+def test_lost_parcel_checklist_counts_the_scans_supportdesk_holds_as_the_timeline(buyer_client, order, parcel, customer):
+    from tests.factories import TrackingEventFactory
+
+    lost = TicketFactory(order=order, parcel=parcel, buyer=customer, shop=order.shop, kind=TicketKind.LOST_PARCEL)
+
+    def timeline_present() -> bool:
+        checklist = buyer_client.get(detail_url(lost)).context["checklist"]
+        return next(item.present for item in checklist if str(item.label) == "Tracking timeline")
+
+    assert timeline_present() is False  # no scans yet: the buyer may send screenshots
+    TrackingEventFactory(parcel=parcel)
+    assert timeline_present() is True  # the carrier's scans are on file: nobody asks the buyer for them

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from logistics.models import Parcel
 from orders.models import Order
+from tickets.claim_selectors import case_has_tracking_events
+from tickets.claims import SYSTEM_EVIDENCE
 from tickets.models import OPEN_STATUSES, Attachment, EvidenceKind, Message, Ticket, TicketChannel, TicketStatus
 from tickets.selectors import messages_visible_to
 from tickets.services import RATING_CHANGE_WINDOW
@@ -91,8 +93,12 @@ def _author_label(user: AbstractBaseUser, message: Message) -> str:
 
 
 def evidence_checklist(ticket: Ticket, thread: list[ThreadEntry]) -> list[EvidenceItem]:
-    """What the kind of case needs (REQUIRED_EVIDENCE) and whether the public thread already holds it."""
+    """What the kind of case needs (REQUIRED_EVIDENCE) and whether the public thread already holds it. The tracking
+    timeline counts as there when supportdesk holds the parcel's scans itself: the buyer is never asked for it."""
     present = {a.evidence_kind for entry in thread for a in entry.attachments if a.state != Attachment.State.REJECTED}
+    missing_system = {str(kind) for kind in SYSTEM_EVIDENCE.intersection(ticket.required_evidence)} - present
+    if missing_system and case_has_tracking_events(ticket):
+        present |= missing_system
     return [EvidenceItem(str(EvidenceKind(kind).label), kind in present) for kind in ticket.required_evidence]
 
 
