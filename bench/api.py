@@ -32,7 +32,7 @@ import uuid
 from urllib.parse import urlencode
 
 import httpx
-from _common import ROOT, machine, setup_django
+from _common import ROOT, machine, setup_django, wait_until_up
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bench_api"
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -122,19 +122,6 @@ def start_server(port: int, workers: int, threads: int, queue: str) -> subproces
     return subprocess.Popen(command, cwd=ROOT, env=env)
 
 
-def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"gunicorn exited with {server.returncode}")
-        try:
-            if httpx.get(f"{url}/api/schema/", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    sys.exit("gunicorn did not answer within 60 s")
-
 
 def cursor_at(position: object) -> str:
     """The `cursor` the API's next link carries for rows after `position` (DRF's CursorPagination encoding)."""
@@ -206,7 +193,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     server = start_server(port, args.workers, args.threads, queue)
     try:
-        wait_until_up(url, server)
+        wait_until_up(f"{url}/api/schema/", server)
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=60) as client:
             time_lists(client, "warm-up", {"page_size": "50"}, 20)
             p95s = [

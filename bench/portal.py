@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from _common import ROOT, machine, setup_django
+from _common import ROOT, machine, setup_django, wait_until_up
 
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "bench-p4-password"
@@ -139,19 +139,6 @@ def wait_until_clean(limit_s: float = 600.0) -> tuple[int, float]:
         time.sleep(0.2)
     return left, time.perf_counter() - started
 
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"gunicorn exited with {server.returncode}")
-        try:
-            if httpx.get(f"{url}/accounts/login/", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    sys.exit("gunicorn did not answer within 60 s")
 
 
 def process_tree_cpu(pid: int) -> float:
@@ -283,7 +270,7 @@ def main() -> None:
     server = start_server(port, args.workers, media_root, queue)
     sanitizer = start_sanitizer(queue, media_root)
     try:
-        wait_until_up(url, server)
+        wait_until_up(f"{url}/accounts/login/", server)
         alone = run_concurrent(url, [solo], photos, server.pid)
         report("1 buyer alone", alone.latencies)
         run = run_concurrent(url, buyers, photos, server.pid)
