@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -82,7 +83,8 @@ def test_500_and_truncated_json_are_temporary(ozon: CarrierServer) -> None:
         client().list_fbs_postings(since=SINCE, to=TO)
 
 
-def test_a_timeout_is_temporary(ozon: CarrierServer) -> None:
+def test_a_timeout_is_temporary(ozon: CarrierServer, settings: Any) -> None:
+    settings.MARKETPLACE_OZON_TIMEOUT = 0.3  # the server answers after 2 s
     ozon.route("POST", LIST_PATH, Reply(delay=2.0, body="{}"))
 
     with pytest.raises(OzonTemporaryError, match="timed out"):
