@@ -50,13 +50,13 @@ FROM generate_series(%(start)s, %(stop)s) AS g
 
 CASES_SQL = """
 INSERT INTO tickets_ticket (reference, kind, status, priority, channel, subject, shop_id, buyer_id, order_id,
-    first_response_due, resolution_due, rating_comment, created_at, updated_at)
+    first_response_due, resolution_due, rating_comment, created_at, updated_at, sla_paused_seconds)
 SELECT 'P5-' || o.id || '-' || k,
     (ARRAY['lost_parcel','delivery_delay','damaged','return_exchange','address_change','tracking_number','product_question','other'])[1 + (o.id + k) %% 8],
     (ARRAY['new','open','waiting_on_buyer','waiting_on_carrier','resolved','closed'])[1 + (o.id * 7 + k) %% 6],
     'normal', 'api', 'Bench case ' || o.id || '/' || k, o.shop_id, o.buyer_id, o.id,
     now() + interval '1 day', now() + interval '3 days', '',
-    now() - (o.id %% 1000) * interval '1 minute', now() - ((o.id * 13 + k) %% 100000) * interval '1 second'
+    now() - (o.id %% 1000) * interval '1 minute', now() - ((o.id * 13 + k) %% 100000) * interval '1 second', 0
 FROM orders_order o CROSS JOIN generate_series(1, %(per_order)s) AS k
 WHERE o.order_number LIKE 'P5-%%' AND o.id BETWEEN %(low)s AND %(high)s
 """

@@ -66,7 +66,8 @@ SELECT %(parcel_base)s + g, %(order_base)s + g, 'forward', (%(carriers)s)[1 + g 
 FROM generate_series(%(start)s, %(stop)s) AS g;
 
 INSERT INTO tickets_ticket (id, reference, kind, status, priority, channel, subject, shop_id, buyer_id, order_id, parcel_id, assignee_id,
-    first_response_due, resolution_due, first_responded_at, resolved_at, closed_at, rating, rating_comment, rated_at, created_at, updated_at)
+    first_response_due, resolution_due, first_responded_at, resolved_at, closed_at, rating, rating_comment, rated_at, created_at, updated_at,
+    sla_paused_at, sla_paused_seconds)
 SELECT %(ticket_base)s + g, 'SDQ-' || g,
     (ARRAY['lost_parcel', 'delivery_delay', 'damaged', 'return_exchange', 'address_change', 'tracking_number', 'product_question', 'other'])[1 + g %% 8],
     CASE WHEN g > %(open_from)s THEN (ARRAY['new', 'open', 'open', 'waiting_on_buyer', 'waiting_on_carrier'])[1 + g %% 5]
@@ -81,7 +82,8 @@ SELECT %(ticket_base)s + g, 'SDQ-' || g,
     CASE WHEN g > %(open_from)s AND g %% 5 < 2 THEN NULL ELSE created + interval '2 hours' END,
     CASE WHEN g > %(open_from)s THEN NULL ELSE created + interval '30 hours' END,
     CASE WHEN g > %(open_from)s OR g %% 10 = 0 THEN NULL ELSE created + interval '40 hours' END,
-    NULL, '', NULL, created, created
+    NULL, '', NULL, created, created,
+    CASE WHEN g > %(open_from)s AND g %% 5 >= 3 THEN now() - interval '1 hour' END, 0  -- waiting on buyer / carrier: clock paused
 FROM (SELECT g, now() - (%(n)s - g) * interval '90 seconds' AS created FROM generate_series(%(start)s, %(stop)s) AS g) AS s;
 
 INSERT INTO logistics_trackingnumberchange (parcel_id, old_carrier_id, old_number, new_carrier_id, new_number, reason, changed_at)

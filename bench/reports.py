@@ -46,12 +46,12 @@ WITH o AS (
   RETURNING id, order_id, created_at
 )
 INSERT INTO tickets_ticket (reference, kind, status, priority, channel, subject, shop_id, buyer_id, order_id, parcel_id,
-    first_responded_at, resolved_at, rating, rating_comment, created_at, updated_at)
+    first_responded_at, resolved_at, rating, rating_comment, created_at, updated_at, sla_paused_seconds)
 SELECT 'SD-R' || p.id, (%(kinds)s::text[])[1 + p.id %% 8], CASE WHEN p.id %% 10 < 7 THEN 'resolved' ELSE 'open' END, 'normal',
     (%(channels)s::text[])[1 + p.id %% 4], 'Bench case', %(shop)s, %(buyer)s, p.order_id, p.id,
     CASE WHEN p.id %% 10 < 9 THEN now() - (p.id %% 29) * interval '1 day' + (p.id %% 30) * interval '1 hour' END,
     CASE WHEN p.id %% 10 < 7 THEN now() - (p.id %% 29) * interval '1 day' + (p.id %% 96) * interval '1 hour' END,
-    CASE WHEN p.id %% 10 < 3 THEN 1 + p.id %% 5 END, '', now() - (p.id %% 29) * interval '1 day', now()
+    CASE WHEN p.id %% 10 < 3 THEN 1 + p.id %% 5 END, '', now() - (p.id %% 29) * interval '1 day', now(), 0
 FROM p WHERE p.id %% 2 = 0
 """
 
