@@ -13,18 +13,28 @@ from django.http import Http404, HttpRequest, HttpResponse
 DESK_GROUPS = ("agents", "supervisors")
 
 
+def _desk_group_names(user: AbstractBaseUser) -> frozenset[str]:
+    """The user's desk groups, read once per user object: a desk page asks several times (the view's guard, the
+    navigation's desk and supervisor checks), and request.user is one object for the whole request."""
+    names = getattr(user, "_desk_group_names", None)
+    if names is None:
+        names = frozenset(user.groups.filter(name__in=DESK_GROUPS).values_list("name", flat=True))  # type: ignore[attr-defined]
+        user._desk_group_names = names  # type: ignore[attr-defined]
+    return names
+
+
 def is_desk_user(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated or not getattr(user, "is_staff", False):
         return False
     if getattr(user, "is_superuser", False):
         return True
-    return user.groups.filter(name__in=DESK_GROUPS).exists()  # type: ignore[attr-defined]
+    return bool(_desk_group_names(user))  # type: ignore[arg-type]
 
 
 def is_supervisor(user: AbstractBaseUser | AnonymousUser) -> bool:
     if getattr(user, "is_superuser", False):
         return True
-    return is_desk_user(user) and user.groups.filter(name="supervisors").exists()  # type: ignore[union-attr]
+    return is_desk_user(user) and "supervisors" in _desk_group_names(user)  # type: ignore[arg-type]
 
 
 def desk_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

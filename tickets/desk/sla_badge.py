@@ -27,11 +27,22 @@ class SlaLevel:
     NONE = "none"
 
 
+# Bootstrap's badge colours per level; the queue draws one badge a row.
+_CSS = {
+    SlaLevel.BREACHED: "text-bg-danger", SlaLevel.DUE_SOON: "text-bg-warning", SlaLevel.OK: "text-bg-success",
+    SlaLevel.MET: "text-bg-secondary",
+}
+
+
 @dataclass(frozen=True)
 class SlaBadge:
     label: str | Promise
     level: str
     due: dt.datetime | None = None
+
+    @property
+    def css(self) -> str:
+        return _CSS.get(self.level, "text-bg-light border")
 
 
 def sla_due(ticket: Ticket) -> dt.datetime | None:

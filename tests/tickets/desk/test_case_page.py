@@ -13,10 +13,11 @@ from tests.tickets.desk.case_helpers import add_messages, case_url, lost_parcel_
 from tickets.models import Attachment, EvidenceKind, Message, Ticket, TicketEvent, TicketStatus
 from tickets.presence import PRESENCE_TTL_SECONDS, presence_touch
 
-# session, user, desk check; the case and two staff checks (access, thread); messages, their attachments; events;
-# assignable agents; order lines; buyer profile; parcels, their events, their number changes; macros; merged duplicates;
-# the desk navigation's three group checks; the unread-notification badge; the carriers of the tracking forms.
-CASE_PAGE_QUERIES = 23  # includes the claims panel
+# session, user, the user's desk groups (read once: the guard and the navigation share them); the case and two staff
+# checks (access, thread); messages, their attachments; events; assignable agents; order lines; buyer profile; parcels,
+# their events, their number changes; macros; merged duplicates; the unread-notification badge; the carriers of the
+# tracking forms.
+CASE_PAGE_QUERIES = 20  # includes the claims panel
 
 
 def case_urls(ticket: Ticket) -> list[tuple[str, str]]:

@@ -335,6 +335,34 @@ def test_rows_show_the_order_parcel_assignee_and_sla(desk, shop, desk_agent, now
     assert ShopMembership.objects.filter(user=desk_agent).count() == 1
 
 
+def test_rows_escape_what_buyers_and_carriers_wrote(desk, shop):
+    buyer = BuyerFactory(first_name='<img src=x onerror="alert(1)">', last_name="")
+    ticket = case(shop, buyer=buyer, subject="<script>alert('subject')</script>", parcel={"tracking_number": "<b>RA1</b>"})
+    html = desk.get(QUEUE).content.decode()
+    row = html[html.index(f'data-case="{ticket.reference}"'):]
+    row = row[: row.index("</tr>")]
+    assert "<script>" not in row and "<img" not in row and "<b>" not in row
+    assert "&lt;script&gt;alert(&#x27;subject&#x27;)&lt;/script&gt;" in row
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in row and "&lt;b&gt;RA1&lt;/b&gt;" in row
+
+
+def test_an_unassigned_row_and_a_case_without_a_parcel_say_so(desk, shop):
+    ticket = TicketFactory(order=OrderFactory(shop=shop), parcel=None, assignee=None)
+    html = desk.get(QUEUE).content.decode()
+    row = html[html.index(f'data-case="{ticket.reference}"'):]
+    row = row[: row.index("</tr>")]
+    assert '<span class="text-body-secondary">Unassigned</span>' in row
+    assert '<td class="text-nowrap">—</td>' in row
+
+
+def test_the_filter_selects_keep_the_chosen_values(desk, varied, desk_agent):
+    html = desk.get(f"{QUEUE}?kind=damaged&assignee={desk_agent.id}&sort=priority&per_page=25").content.decode()
+    for name, value in (("kind", "damaged"), ("assignee", str(desk_agent.id)), ("sort", "priority"), ("per_page", "25")):
+        select = html[html.index(f'<select name="{name}"'):]
+        select = select[: select.index("</select>")]
+        assert re.findall(r'<option value="([^"]*)" selected>', select) == [value]
+
+
 def test_a_huge_view_pages_through_the_first_cases_and_says_there_are_more(desk, shop, monkeypatch):
     monkeypatch.setattr("tickets.desk.queues.COUNT_CAP", 30)
     for _ in range(35):

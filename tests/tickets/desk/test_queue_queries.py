@@ -14,10 +14,11 @@ from tests.factories import (
     UserFactory,
 )
 
-# session, user, desk group check; the choices of the shop, carrier and assignee filters; the capped count;
-# the page's ids, then its rows by id (with buyer, order, parcel, carrier joined), their shops and assignees; the saved views' counts in one
-# aggregate; the agents and macros of the bulk form; the navigation's desk/supervisor checks and unread notifications
-QUEUE_PAGE_QUERIES = 19  # includes the agent's availability toggle
+# session, user, the user's desk groups (read once for the guard and the navigation); the choices of the shop, carrier
+# and assignee filters; the capped count; the page's ids, then its rows by id (with buyer, order, parcel, carrier
+# joined), their shops and assignees; the saved views' counts in one aggregate; the agents and macros of the bulk
+# form; unread notifications
+QUEUE_PAGE_QUERIES = 16  # includes the agent's availability toggle
 
 
 @pytest.fixture
