@@ -67,7 +67,7 @@ FROM generate_series(%(start)s, %(stop)s) AS g;
 
 INSERT INTO tickets_ticket (id, reference, kind, status, priority, channel, subject, shop_id, buyer_id, order_id, parcel_id, assignee_id,
     first_response_due, resolution_due, first_responded_at, resolved_at, closed_at, rating, rating_comment, rated_at, created_at, updated_at,
-    sla_paused_at, sla_paused_seconds)
+    sla_paused_at, sla_paused_seconds, first_response_warn_at, resolution_warn_at)
 SELECT %(ticket_base)s + g, 'SDQ-' || g,
     (ARRAY['lost_parcel', 'delivery_delay', 'damaged', 'return_exchange', 'address_change', 'tracking_number', 'product_question', 'other'])[1 + g %% 8],
     CASE WHEN g > %(open_from)s THEN (ARRAY['new', 'open', 'open', 'waiting_on_buyer', 'waiting_on_carrier'])[1 + g %% 5]
@@ -77,14 +77,17 @@ SELECT %(ticket_base)s + g, 'SDQ-' || g,
     CASE WHEN g > %(open_from)s AND g %% 5 = 0 THEN NULL
          WHEN g %% 50 = 1 THEN %(lead)s
          ELSE (%(agents)s)[1 + (g %% 3) * %(per_shop)s + (g / 3) %% %(per_shop)s] END,
-    CASE WHEN g > %(open_from)s THEN now() + ((g * 7) %% 120 - 48) * interval '1 hour' ELSE created END + interval '24 hours',
-    CASE WHEN g > %(open_from)s THEN now() + ((g * 13) %% 240 - 96) * interval '1 hour' ELSE created END + interval '72 hours',
+    first_response_due, resolution_due,
     CASE WHEN g > %(open_from)s AND g %% 5 < 2 THEN NULL ELSE created + interval '2 hours' END,
     CASE WHEN g > %(open_from)s THEN NULL ELSE created + interval '30 hours' END,
     CASE WHEN g > %(open_from)s OR g %% 10 = 0 THEN NULL ELSE created + interval '40 hours' END,
     NULL, '', NULL, created, created,
-    CASE WHEN g > %(open_from)s AND g %% 5 >= 3 THEN now() - interval '1 hour' END, 0  -- waiting on buyer / carrier: clock paused
-FROM (SELECT g, now() - (%(n)s - g) * interval '90 seconds' AS created FROM generate_series(%(start)s, %(stop)s) AS g) AS s;
+    CASE WHEN g > %(open_from)s AND g %% 5 >= 3 THEN now() - interval '1 hour' END, 0,  -- waiting on buyer / carrier: clock paused
+    first_response_due - interval '1 hour', resolution_due - interval '1 hour'  -- the default policy warns an hour before
+FROM (SELECT *,
+        CASE WHEN g > %(open_from)s THEN now() + ((g * 7) %% 120 - 48) * interval '1 hour' ELSE created END + interval '24 hours' AS first_response_due,
+        CASE WHEN g > %(open_from)s THEN now() + ((g * 13) %% 240 - 96) * interval '1 hour' ELSE created END + interval '72 hours' AS resolution_due
+      FROM (SELECT g, now() - (%(n)s - g) * interval '90 seconds' AS created FROM generate_series(%(start)s, %(stop)s) AS g) AS c) AS s;
 
 INSERT INTO logistics_trackingnumberchange (parcel_id, old_carrier_id, old_number, new_carrier_id, new_number, reason, changed_at)
 SELECT %(parcel_base)s + g, (%(carriers)s)[1 + g %% 3], 'BQOLD' || lpad(g::text, 9, '0'), (%(carriers)s)[1 + g %% 3],

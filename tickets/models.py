@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from logistics.models import Parcel, ParcelAnomaly
 from orders.models import Order, Shop, currency_validator
-from tickets.desk.sla_due import open_q, sla_due_expression
+from tickets.desk.sla_due import open_q, sla_due_expression, sla_warn_expression
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out on the phone
 
@@ -154,10 +154,14 @@ class Ticket(models.Model):
             models.Index(F("assignee"), sla_due_expression(), F("id"), condition=open_q(), name="ticket_queue_assignee_sla_idx"),
             models.Index(F("kind"), sla_due_expression(), F("id"), condition=open_q(), name="ticket_queue_kind_sla_idx"),
             models.Index(F("status"), sla_due_expression(), F("id"), condition=open_q(), name="ticket_queue_status_sla_idx"),
+            # "Breaching SLA soon": past the warning time, before the due time, clock running; a range on the first column.
+            models.Index(sla_warn_expression(), sla_due_expression(), condition=open_q() & Q(sla_paused_at__isnull=True),
+                         name="ticket_queue_warn_idx"),
             # The saved views' counts: one index-only scan over the open cases.
             models.Index(
                 fields=["shop"],
-                include=["status", "kind", "assignee", "first_response_due", "first_responded_at", "resolution_due", "sla_paused_at"],
+                include=["status", "kind", "assignee", "first_response_due", "first_responded_at", "resolution_due", "sla_paused_at",
+                         "first_response_warn_at", "resolution_warn_at"],
                 condition=open_q(), name="ticket_queue_counts_idx",
             ),
         ]

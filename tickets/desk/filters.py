@@ -25,6 +25,7 @@ from tickets.desk.queue_selectors import (
 from tickets.models import Ticket, TicketKind, TicketPriority, TicketStatus
 
 PAGE_SIZES = (25, 50, 100)
+QUEUE_OPTION_KEYS = frozenset({"view", "sort", "per_page", "page"})  # QueueOptionsForm's fields, and the page number
 DEFAULT_PAGE_SIZE = 50
 
 
@@ -92,6 +93,12 @@ class QueueFilterSet(django_filters.FilterSet):
         if not value.strip():
             return queryset
         return queryset.filter(id__in=search_case_ids(self.user, value))
+
+    @property
+    def active(self) -> bool:
+        """Whether anything narrows the saved view: any value but the view options (unknown parameters count too,
+        to be safe; the view then counts its cases itself)."""
+        return any(value.strip() for key, value in self.data.items() if key not in QUEUE_OPTION_KEYS)
 
     @property
     def filtered(self) -> QuerySet[Ticket]:

@@ -21,8 +21,7 @@ from logistics.models import Parcel, TrackingNumberChange
 from logistics.tracking_numbers import normalise
 from orders.models import BuyerProfile, Order, Shop, ShopMembership
 from orders.selectors import shop_ids_for_user, shops_for_user
-from tickets.desk.sla_badge import DUE_SOON
-from tickets.desk.sla_due import open_q, sla_due_expression
+from tickets.desk.sla_due import open_q, sla_due_expression, sla_warn_expression
 from tickets.models import Ticket, TicketKind, TicketPriority, TicketStatus
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -70,11 +69,11 @@ ViewCondition = Callable[[AnyUser, dt.datetime], Q]
 
 
 def _breaching(user: AnyUser, now: dt.datetime) -> Q:
-    """The next target still to meet (the first response while unanswered, else the resolution) falls due within
-    DUE_SOON and has not run out yet: exactly the rows whose SLA badge says "due soon". A case with a target
-    already missed is breached, not breaching; a paused clock is neither. Written on `sla_due`, so the SLA index
-    answers it as a range."""
-    return Q(sla_due__gt=now, sla_due__lte=now + DUE_SOON, sla_paused_at__isnull=True)
+    """Running cases past their SLA warning time (the policy's "warn before", in business hours) and not yet due:
+    exactly the rows whose SLA badge says "due soon", at the moment the warning notification goes out. A case with
+    a target already missed is breached, not breaching; a paused clock is neither. Written on `sla_due` first, so
+    the page walks the SLA index up from now and stops after a page of rows."""
+    return Q(sla_due__gt=now, sla_warn__lte=now, sla_paused_at__isnull=True)
 
 
 def _kind(kind: str) -> ViewCondition:
@@ -112,7 +111,7 @@ def saved_view_counts(user: AnyUser, now: dt.datetime) -> dict[str, int]:
         view.value: Count("shop_id", filter=SAVED_VIEWS[view](user, now)) if view != SavedView.OPEN else Count("shop_id")
         for view in SavedView if view not in SETTLED_TOO
     }
-    return desk_tickets(user).filter(open_q()).alias(sla_due=sla_due_expression()).aggregate(**counted)
+    return desk_tickets(user).filter(open_q()).alias(sla_due=sla_due_expression(), sla_warn=sla_warn_expression()).aggregate(**counted)
 
 
 # --- sorting ---
@@ -144,13 +143,16 @@ SORTS: dict[QueueSort, tuple[OrderBy | str, ...]] = {
 def queue_tickets(user: AnyUser, *, view: SavedView, now: dt.datetime) -> QuerySet[Ticket]:
     """The cases of one saved view, with `sla_due` to filter and sort on. One table only: the page's ids come
     from here, and queue_page_tickets loads those rows with what they show."""
-    return desk_tickets(user).alias(sla_due=sla_due_expression()).filter(saved_view_condition(view, user, now))
+    return desk_tickets(user).alias(sla_due=sla_due_expression(), sla_warn=sla_warn_expression()).filter(
+        saved_view_condition(view, user, now)
+    )
 
 
 # What a queue row shows (tickets.desk.queue_rows) and its SLA badge reads (tickets.desk.sla_badge).
 QUEUE_ROW_FIELDS = (
     "id", "reference", "subject", "kind", "status", "priority", "shop_id", "assignee_id",
     "first_response_due", "first_responded_at", "resolution_due", "resolved_at", "closed_at", "sla_paused_at",
+    "first_response_warn_at", "resolution_warn_at",
     "buyer__username", "buyer__first_name", "buyer__last_name", "buyer__email",
     "order__order_number", "order__posting_number",
     "parcel__tracking_number", "parcel__status", "parcel__carrier__name",

@@ -42,7 +42,13 @@ COUNT_CAP = 1_000  # beyond this the queue says "1000+" (20 pages of 50): an exa
 
 class CappedPaginator(Paginator):
     """Counts at most COUNT_CAP + 1 rows (a LIMITed count), so a page of a million-case view stays cheap; beyond
-    the cap it pages through the first COUNT_CAP cases and says there are more."""
+    the cap it pages through the first COUNT_CAP cases and says there are more. `known`: the count, when the
+    caller has it already (the saved view's tab count), so no query."""
+
+    def __init__(self, object_list: Any, per_page: int, *, known: int | None = None) -> None:
+        super().__init__(object_list, per_page)
+        if known is not None:
+            self.__dict__["_counted"] = known  # what cached_property would store
 
     @cached_property
     def _counted(self) -> int:
@@ -82,11 +88,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     view, sort, per_page = options.options()
     filters = QueueFilterSet(request.GET, queue_tickets(request.user, view=view, now=now), user=request.user)
     ordered_ids = queue_sorted(filters.filtered, sort).values_list("id", flat=True)
-    page = CappedPaginator(ordered_ids, per_page).get_page(request.GET.get("page"))
+    counts = saved_view_counts(request.user, now)
+    # Unfiltered, the view holds exactly its tab's count (same cases, same `now`): no second count.
+    known = counts.get(view.value) if not filters.active else None
+    page = CappedPaginator(ordered_ids, per_page, known=known).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "desk_section": "queues", "view": view, "sort": sort, "page": page, "filters": filters.form, "options": options,
         "rows": queue_rows(queue_page_tickets(request.user, list(page)), now),
-        "tabs": _tabs(saved_view_counts(request.user, now), view), "bulk": BulkForm(user=cast(User, request.user)),
+        "tabs": _tabs(counts, view), "bulk": BulkForm(user=cast(User, request.user)),
     }
     partial = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
     if not partial:  # the agent's availability toggle sits above the queue (tickets/desk/agent.py)

@@ -14,9 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Ticket
 
-# "Breaching SLA soon": a target runs out within this long (the saved view uses the same window).
-DUE_SOON = dt.timedelta(hours=4)
-
 
 class SlaLevel:
     OK = "ok"
@@ -45,15 +42,18 @@ class SlaBadge:
         return _CSS.get(self.level, "text-bg-light border")
 
 
-def sla_due(ticket: Ticket) -> dt.datetime | None:
-    """What is due next on an open case: the first response (until answered) or the resolution, the sooner.
-
-    None for settled cases and cases without targets. Mirrors tickets.desk.sla_due.sla_due_expression.
-    """
+def _soonest_pending(ticket: Ticket, time: str) -> dt.datetime | None:
+    """The sooner `first_response_<time>` (until answered) or `resolution_<time>` of an open case (`time`: "due" or
+    "warn_at"); None for settled cases and cases without them. Mirrors tickets.desk.sla_due."""
     if not ticket.is_open:
         return None
-    pending_reply = ticket.first_response_due if ticket.first_responded_at is None else None
-    return min((due for due in (pending_reply, ticket.resolution_due) if due is not None), default=None)
+    reply = getattr(ticket, f"first_response_{time}") if ticket.first_responded_at is None else None
+    return min((moment for moment in (reply, getattr(ticket, f"resolution_{time}")) if moment is not None), default=None)
+
+
+def sla_due(ticket: Ticket) -> dt.datetime | None:
+    """What is due next on an open case: the first response (until answered) or the resolution, the sooner."""
+    return _soonest_pending(ticket, "due")
 
 
 def _missed(ticket: Ticket) -> bool:
@@ -66,7 +66,9 @@ def _missed(ticket: Ticket) -> bool:
 
 
 def sla_badge(ticket: Ticket, now: dt.datetime) -> SlaBadge:
-    due = sla_due(ticket)
+    """"Due soon" from the target's warning time, which its SLA policy sets (in business hours): the same moment the
+    warning notification goes out and the case page's clock turns amber, and the rule of the "breaching" view."""
+    due, warn_at = sla_due(ticket), _soonest_pending(ticket, "warn_at")
     if ticket.is_open and ticket.sla_paused_at is not None:
         # waiting on the buyer or the carrier: the clock stands still and the due times move on resume (tickets/sla)
         return SlaBadge(_("Paused"), SlaLevel.PAUSED, due)
@@ -75,6 +77,6 @@ def sla_badge(ticket: Ticket, now: dt.datetime) -> SlaBadge:
     if due is None:
         has_targets = ticket.first_response_due is not None or ticket.resolution_due is not None
         return SlaBadge(_("Met"), SlaLevel.MET) if has_targets else SlaBadge(_("No SLA"), SlaLevel.NONE)
-    if due - now <= DUE_SOON:
+    if warn_at is not None and warn_at <= now:
         return SlaBadge(_("Due soon"), SlaLevel.DUE_SOON, due)
     return SlaBadge(_("On track"), SlaLevel.OK, due)

@@ -17,6 +17,7 @@ from tests.factories import (
     OrderFactory,
     ParcelFactory,
     ShopMembershipFactory,
+    SlaPolicyFactory,
     TicketFactory,
     UserFactory,
 )
@@ -60,18 +61,24 @@ def world(shop, other_shop, desk_agent, now):
         "mine": case(shop, assignee=desk_agent, kind=TicketKind.DAMAGED, status=TicketStatus.OPEN, **far),
         "colleague": case(shop, assignee=colleague, kind=TicketKind.LOST_PARCEL, status=TicketStatus.OPEN, **far),
         "unassigned": case(shop, kind=TicketKind.RETURN_EXCHANGE, **far),
+        # past their targets' warning times (the SLA policy's "warn before"), not yet due
         "reply_soon": case(shop, assignee=colleague, kind=TicketKind.ADDRESS_CHANGE, first_response_due=now + dt.timedelta(hours=2),
-                           resolution_due=now + dt.timedelta(hours=50)),
+                           first_response_warn_at=now - dt.timedelta(minutes=5), resolution_due=now + dt.timedelta(hours=50)),
         "resolve_soon": case(shop, assignee=colleague, kind=TicketKind.TRACKING_NUMBER, status=TicketStatus.OPEN,
                              first_responded_at=now - dt.timedelta(hours=1), first_response_due=now - dt.timedelta(hours=30),
-                             resolution_due=now + dt.timedelta(hours=3)),
+                             resolution_due=now + dt.timedelta(hours=3), resolution_warn_at=now - dt.timedelta(hours=1)),
+        # due in three hours, but its warning time (an hour before) has not come
+        "not_yet": case(shop, assignee=colleague, kind=TicketKind.OTHER, status=TicketStatus.OPEN,
+                        first_response_due=now + dt.timedelta(hours=3), first_response_warn_at=now + dt.timedelta(hours=2),
+                        resolution_due=now + dt.timedelta(hours=40)),
         "carrier": case(shop, assignee=colleague, kind=TicketKind.DELIVERY_DELAY, status=TicketStatus.WAITING_ON_CARRIER, **far),
         # due in an hour, but its clock is paused while the buyer answers: not "breaching soon"
         "paused": case(shop, assignee=colleague, kind=TicketKind.PRODUCT_QUESTION, status=TicketStatus.WAITING_ON_BUYER,
                        first_responded_at=now - dt.timedelta(hours=2), first_response_due=now - dt.timedelta(hours=1),
-                       resolution_due=now + dt.timedelta(hours=1), sla_paused_at=now - dt.timedelta(minutes=30)),
+                       resolution_due=now + dt.timedelta(hours=1), resolution_warn_at=now - dt.timedelta(minutes=10),
+                       sla_paused_at=now - dt.timedelta(minutes=30)),
         "breached": case(shop, assignee=colleague, kind=TicketKind.OTHER, first_response_due=now - dt.timedelta(hours=1),
-                         resolution_due=now + dt.timedelta(hours=40)),
+                         first_response_warn_at=now - dt.timedelta(hours=2), resolution_due=now + dt.timedelta(hours=40)),
         "closed": case(shop, assignee=desk_agent, kind=TicketKind.LOST_PARCEL, status=TicketStatus.CLOSED,
                        first_response_due=now + dt.timedelta(hours=1), resolution_due=now + dt.timedelta(hours=2)),
     }
@@ -80,7 +87,7 @@ def world(shop, other_shop, desk_agent, now):
 
 
 EXPECTED = {
-    SavedView.OPEN: {"mine", "colleague", "unassigned", "reply_soon", "resolve_soon", "carrier", "breached", "paused"},
+    SavedView.OPEN: {"mine", "colleague", "unassigned", "reply_soon", "resolve_soon", "not_yet", "carrier", "breached", "paused"},
     SavedView.MINE: {"mine"},
     SavedView.UNASSIGNED: {"unassigned"},
     SavedView.BREACHING: {"reply_soon", "resolve_soon"},
@@ -91,7 +98,7 @@ EXPECTED = {
     SavedView.RETURN: {"unassigned"},
     SavedView.ADDRESS: {"reply_soon"},
     SavedView.TRACKING: {"resolve_soon"},
-    SavedView.ALL: {"mine", "colleague", "unassigned", "reply_soon", "resolve_soon", "carrier", "breached", "closed", "paused"},
+    SavedView.ALL: {"mine", "colleague", "unassigned", "reply_soon", "resolve_soon", "not_yet", "carrier", "breached", "closed", "paused"},
 }
 
 
@@ -324,7 +331,7 @@ def test_links_and_the_filter_form_update_the_queue_in_place_and_work_without_ja
 def test_rows_show_the_order_parcel_assignee_and_sla(desk, shop, desk_agent, now):
     desk_agent.first_name = "Anna"
     desk_agent.save(update_fields=["first_name"])
-    ticket = case(shop, assignee=desk_agent, first_response_due=now + dt.timedelta(hours=1),
+    ticket = case(shop, assignee=desk_agent, first_response_due=now + dt.timedelta(hours=1), first_response_warn_at=now,
                   parcel={"carrier": CarrierFactory(code="cdek", name="CDEK"), "status": ParcelStatus.CUSTOMS})
     html = desk.get(QUEUE).content.decode()
     row = html[html.index(f'data-case="{ticket.reference}"'):]
@@ -381,3 +388,26 @@ def test_the_queue_fits_narrow_screens_dates_shrink_and_the_table_scrolls_in_its
     for name in ("created", "sla_due"):
         assert re.search(rf'<div class="input-group input-group-sm flex-nowrap"><input type="date" name="{name}_after"', html), name
     assert re.search(r'<div class="table-responsive">\s*<table[^>]*id="queue-table"', html)
+
+
+def test_breaching_soon_starts_when_the_policy_warns(desk, shop, desk_agent):
+    """The queue's "due soon" is the SLA policy's warning time: the same moment the warning notification goes out."""
+    import time_machine
+
+    from tickets.services import ticket_create
+    from tickets.tasks import tickets_warn_sla_task
+
+    SlaPolicyFactory(shop=shop, first_response_minutes=120, resolution_minutes=2400, warn_before_minutes=30)
+    order = OrderFactory(shop=shop)
+    ticket = ticket_create(shop=shop, buyer=order.buyer, order=order, kind=TicketKind.LOST_PARCEL, subject="Where is it?", body="…")
+    warn_at = ticket.first_response_warn_at
+    assert warn_at is not None and warn_at < ticket.first_response_due
+    with time_machine.travel(warn_at - dt.timedelta(minutes=1), tick=False):
+        assert ticket.reference not in listed(desk, "view=breaching")
+        assert tickets_warn_sla_task() == 0
+    with time_machine.travel(warn_at + dt.timedelta(minutes=1), tick=False):
+        assert listed(desk, "view=breaching") == [ticket.reference]
+        html = desk.get(f"{QUEUE}?view=breaching").content.decode()
+        assert 'data-sla="due_soon"' in html and 'data-view="breaching"' in html
+        assert tickets_warn_sla_task() >= 1
+    assert ticket.events.filter(kind="sla_warning").count() == 1
