@@ -15,12 +15,15 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import sys
 import tempfile
 import time
 import tracemalloc
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+if sys.path[0] == os.path.dirname(os.path.abspath(__file__)):  # bench/ last: its queue.py would shadow the stdlib's
+    sys.path.append(sys.path.pop(0))
 from _common import machine, peak_rss_mb, setup_django
 
 if TYPE_CHECKING:

@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+if sys.path[0] == os.path.dirname(os.path.abspath(__file__)):  # bench/ last: its queue.py would shadow the stdlib's
+    sys.path.append(sys.path.pop(0))
 from _common import machine, peak_rss_mb, setup_django
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bench_import"

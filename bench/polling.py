@@ -21,6 +21,8 @@ import sys
 import time
 import uuid
 
+if sys.path[0] == os.path.dirname(os.path.abspath(__file__)):  # bench/ last: its queue.py would shadow the stdlib's
+    sys.path.append(sys.path.pop(0))
 from _common import ROOT, machine, setup_django
 
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0")

@@ -12,9 +12,13 @@ Last line: REPORTS parcels=<n> cases=<m> p95_ms=<x> queries=<q>
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
+if sys.path[0] == os.path.dirname(os.path.abspath(__file__)):  # bench/ last: its queue.py would shadow the stdlib's
+    sys.path.append(sys.path.pop(0))
 from _common import machine, setup_django
 
 REGIONS = [f"Region {i:02d}" for i in range(20)]

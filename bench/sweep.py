@@ -12,8 +12,12 @@ Last line: P2 parcels=<n> seconds=<s>
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
+if sys.path[0] == os.path.dirname(os.path.abspath(__file__)):  # bench/ last: its queue.py would shadow the stdlib's
+    sys.path.append(sys.path.pop(0))
 from _common import machine, peak_rss_mb, setup_django
 
 FILL_SQL = """
