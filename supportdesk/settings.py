@@ -304,6 +304,8 @@ EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 40_000_000, min
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # non-file form fields; files stream to disk past FILE_UPLOAD_MAX_MEMORY_SIZE
 
 PORTAL_MAX_CASES_PER_HOUR = env_int("PORTAL_MAX_CASES_PER_HOUR", 5, minimum=1)
+# PostgreSQL's work_mem for building /desk/reports/ (that transaction only): its sorts and hashes cover a whole period.
+REPORTS_WORK_MEM = env_str("REPORTS_WORK_MEM", "64MB")
 
 # --- Tracking ---
 POLL_TICK_SECONDS = env_int("POLL_TICK_SECONDS", 10, minimum=1)

@@ -8,15 +8,30 @@ from ROW_NUMBER / COUNT window functions in one more query.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import NotSupportedError, connection
+from django.conf import settings
+from django.db import NotSupportedError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Aggregate, Count, F, FloatField, Func, QuerySet, Value, Window
 from django.db.models.functions import RowNumber
 from django.db.models.sql.compiler import SQLCompiler
 
 Row = dict[str, Any]
+
+
+@contextmanager
+def report_session() -> Iterator[None]:
+    """Build reports in one transaction; on PostgreSQL with REPORTS_WORK_MEM for its sorts and hashes (this
+    transaction only). A period's scorecard sorts and hashes every parcel of it: at the default 4 MB they spill to
+    disk (bench/reports.py)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORTS_WORK_MEM])
+        yield
 
 
 class _Elapsed(Func):

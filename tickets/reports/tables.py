@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tickets.models import TicketChannel, TicketKind
 from tickets.reports.selectors import ReportFilter, carrier_scorecard, case_metrics, case_metrics_by_carrier, weekly_case_volume
-from tickets.reports.sql import Row
+from tickets.reports.sql import Row, report_session
 
 Format = Literal["text", "int", "pct", "num"]
 
@@ -150,6 +150,12 @@ BUILDERS: dict[str, Callable[[ReportFilter], Table]] = {
     ReportTable.CASE_CARRIERS: case_carriers_table,
     ReportTable.CASE_WEEKS: case_weeks_table,
 }
+
+
+def build_tables(report: ReportFilter, names: list[str] | None = None) -> dict[str, Table]:
+    """The named tables (all by default), built in one report session."""
+    with report_session():
+        return {name: BUILDERS[name](report) for name in names or list(BUILDERS)}
 
 
 def chart_data(tables: dict[str, Table]) -> dict[str, Any]:
