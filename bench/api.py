@@ -32,6 +32,9 @@ import uuid
 from urllib.parse import urlencode
 
 import httpx
+
+if sys.path[0] == os.path.dirname(os.path.abspath(__file__)):  # bench/ last: its queue.py would shadow the stdlib's
+    sys.path.append(sys.path.pop(0))
 from _common import ROOT, machine, setup_django, wait_until_up
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bench_api"
