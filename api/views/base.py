@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.exceptions import Throttled
+from rest_framework.fields import SkipField
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from api.access import Principal, principal
@@ -56,10 +60,77 @@ class UtcDateTimeField(serializers.DateTimeField):
         super().__init__(**kwargs)
 
 
+Reader = Callable[[Any], Any]
+# Fields whose to_representation uses neither parent nor context, read once per row by a precomputed reader.
+_SELF_CONTAINED = frozenset({
+    serializers.BigIntegerField, serializers.BooleanField, serializers.CharField, serializers.ChoiceField,
+    serializers.DateField, serializers.DecimalField, serializers.EmailField, serializers.IntegerField,
+    serializers.SlugField, serializers.UUIDField, UtcDateTimeField,
+})
+
+
+def _utc_iso(value: dt.datetime) -> str:
+    """What UtcDateTimeField renders for an aware datetime, without its per-value time-zone checks."""
+    text = value.astimezone(dt.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _reader(field: serializers.Field, model: type[models.Model]) -> Reader | None:  # type: ignore[type-arg]
+    """One field's value for a row, exactly as DRF's Serializer.to_representation gets it; None if not a plain field."""
+    columns = {f.name: f.attname for f in model._meta.concrete_fields}
+    column = columns.get(field.source) if isinstance(field.source, str) else None
+    if type(field) is serializers.PrimaryKeyRelatedField and field.pk_field is None and column is not None:
+        return operator.attrgetter(column)  # the id column: what DRF's pk-only optimisation reads
+    if type(field) not in _SELF_CONTAINED:
+        return None
+    get = operator.attrgetter(column) if column is not None else field.get_attribute  # the latter may raise SkipField
+    as_iso = isinstance(field, UtcDateTimeField) and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+    convert = field.to_representation
+
+    def read(row: Any) -> Any:
+        value = get(row)
+        if value is None:
+            return None
+        return _utc_iso(value) if as_iso and value.tzinfo is not None else convert(value)
+
+    return read
+
+
 class OutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    """Base of the API's read serializers: timestamps in UTC."""
+    """Base of the API's read serializers: timestamps in UTC; rows rendered by readers prepared once per class.
+
+    DRF's generic to_representation costs ~30 µs a row (1.5 ms for a 50-row page, more than its query): it looks
+    every field up again for every row. When all fields are plain (see _reader), the readers do the same work
+    directly; otherwise DRF's path runs. Fields must not depend on the instance or context (none here do).
+    """
 
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: UtcDateTimeField}
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        readers = _readers(type(self))
+        if readers is None:
+            return super().to_representation(instance)  # type: ignore[no-any-return]
+        row = {}
+        for name, read in readers:
+            try:
+                row[name] = read(instance)
+            except SkipField:
+                pass
+        return row
+
+
+@functools.cache
+def _readers(serializer_class: type[OutputSerializer]) -> tuple[tuple[str, Reader], ...] | None:
+    prototype = serializer_class()
+    model = serializer_class.Meta.model
+    readers = []
+    for name, field in prototype.fields.items():
+        if not field.write_only:
+            reader = _reader(field, model)
+            if reader is None:
+                return None
+            readers.append((name, reader))
+    return tuple(readers)
 
 
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
