@@ -106,6 +106,11 @@ class OutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: UtcDateTimeField}
 
+    @classmethod
+    def model_paths(cls) -> list[str]:
+        """What the output reads, as QuerySet.only() takes it (`buyer.email` -> `buyer__email`); all sources must be fields."""
+        return [str(field.source).replace(".", "__") for field in cls().fields.values()]
+
     def to_representation(self, instance: Any) -> dict[str, Any]:
         readers = _readers(type(self))
         if readers is None:
