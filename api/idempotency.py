@@ -73,7 +73,8 @@ def _insert(owner: str, key: str, digest: str, now: dt.datetime, expires: dt.dat
     """
     meta, ops = IdempotencyRecord._meta, connection.ops
     table, pk = ops.quote_name(meta.db_table), ops.quote_name(meta.pk.column)
-    owner_col, key_col, *rest = (ops.quote_name(meta.get_field(f).column) for f in ("owner", "key", "fingerprint", "created_at", "expires_at"))
+    columns = {f.name: ops.quote_name(f.column) for f in meta.concrete_fields}
+    owner_col, key_col, *rest = (columns[f] for f in ("owner", "key", "fingerprint", "created_at", "expires_at"))
     sql = (f"INSERT INTO {table} ({owner_col}, {key_col}, {', '.join(rest)}) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608 (names from _meta)
            f"ON CONFLICT ({owner_col}, {key_col}) DO NOTHING RETURNING {pk}")
     with connection.cursor() as cursor:
