@@ -76,25 +76,42 @@ def _utc_iso(value: dt.datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _reader(field: serializers.Field, model: type[models.Model]) -> Reader | None:  # type: ignore[type-arg]
-    """One field's value for a row, exactly as DRF's Serializer.to_representation gets it; None if not a plain field."""
+def _reader(field: serializers.Field, model: type[models.Model], *, from_values: bool) -> Reader | None:  # type: ignore[type-arg]
+    """One field's value for a row, exactly as DRF's Serializer.to_representation gets it; None if not a plain field.
+
+    `from_values`: the row is a dict from QuerySet.values(*model_paths()) instead of an instance.
+    """
     columns = {f.name: f.attname for f in model._meta.concrete_fields}
-    column = columns.get(field.source) if isinstance(field.source, str) else None
+    source = field.source if isinstance(field.source, str) else ""
+    column = columns.get(source)
+    if from_values:  # a null along a dotted path would be None here but an omitted key from DRF: allow none
+        keyed = column is not None or _never_null(model, source.split(".")[:-1])
+        get: Reader | None = operator.itemgetter(source.replace(".", "__")) if keyed else None
+    else:
+        get = operator.attrgetter(column) if column is not None else field.get_attribute  # the latter may raise SkipField
     if type(field) is serializers.PrimaryKeyRelatedField and field.pk_field is None and column is not None:
-        return operator.attrgetter(column)  # the id column: what DRF's pk-only optimisation reads
-    if type(field) not in _SELF_CONTAINED:
+        return operator.itemgetter(source) if from_values else operator.attrgetter(column)  # the id: DRF's pk-only read
+    if type(field) not in _SELF_CONTAINED or get is None:
         return None
-    get = operator.attrgetter(column) if column is not None else field.get_attribute  # the latter may raise SkipField
     as_iso = isinstance(field, UtcDateTimeField) and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
-    convert = field.to_representation
+    convert, read_value = field.to_representation, get
 
     def read(row: Any) -> Any:
-        value = get(row)
+        value = read_value(row)
         if value is None:
             return None
         return _utc_iso(value) if as_iso and value.tzinfo is not None else convert(value)
 
     return read
+
+
+def _never_null(model: type[models.Model], path: list[str]) -> bool:
+    for name in path:
+        relation = model._meta.get_field(name)
+        if not relation.many_to_one or getattr(relation, "null", True):
+            return False
+        model = relation.related_model  # type: ignore[assignment]
+    return True
 
 
 # Rows are rendered by readers prepared once per class: DRF's generic to_representation costs ~30 µs a row
@@ -108,11 +125,12 @@ class OutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     @classmethod
     def model_paths(cls) -> tuple[str, ...]:
-        """What the output reads, as QuerySet.only() takes it (`buyer.email` -> `buyer__email`); all sources must be fields."""
+        """What the output reads, as QuerySet.values() takes it (`buyer.email` -> `buyer__email`): a list can render
+        its rows from values(*model_paths()) without building model instances. All sources must be model fields."""
         return _model_paths(cls)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        readers = _readers(type(self))
+        readers = _readers(type(self), from_values=isinstance(instance, dict))
         if readers is None:
             return super().to_representation(instance)  # type: ignore[no-any-return]
         row = {}
@@ -130,14 +148,16 @@ def _model_paths(serializer_class: type[OutputSerializer]) -> tuple[str, ...]:
 
 
 @functools.cache
-def _readers(serializer_class: type[OutputSerializer]) -> tuple[tuple[str, Reader], ...] | None:
+def _readers(serializer_class: type[OutputSerializer], *, from_values: bool = False) -> tuple[tuple[str, Reader], ...] | None:
     prototype = serializer_class()
     model = serializer_class.Meta.model
     readers = []
     for name, field in prototype.fields.items():
         if not field.write_only:
-            reader = _reader(field, model)
+            reader = _reader(field, model, from_values=from_values)
             if reader is None:
+                if from_values:
+                    raise TypeError(f"{serializer_class.__name__}.{name} cannot be read from QuerySet.values() rows")
                 return None
             readers.append((name, reader))
     return tuple(readers)

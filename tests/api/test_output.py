@@ -38,6 +38,27 @@ def test_a_case_renders_as_drf_renders_it_with_and_without_optional_values(order
     assert CaseOutputSerializer(fresh).data["parcel"] is None
 
 
+def test_a_page_of_values_rows_renders_as_the_cases_themselves(order, parcel):
+    TicketFactory(order=order, parcel=parcel, status=TicketStatus.RESOLVED, resolved_at=dt.datetime(2026, 3, 2, tzinfo=MOSCOW))
+    TicketFactory(order=order, parcel=None)
+    rows = Ticket.objects.order_by("id").values(*CaseOutputSerializer.model_paths())
+    cases = Ticket.objects.order_by("id")
+    assert CaseOutputSerializer(rows, many=True).data == [drf(CaseOutputSerializer(), case) for case in cases]
+
+
+def test_values_rows_cannot_stand_for_a_path_through_a_nullable_relation():
+    class ParcelNumber(base.OutputSerializer):
+        tracking_number = serializers.CharField(source="parcel.tracking_number")  # no parcel: DRF leaves the key out
+
+        class Meta:
+            model = Ticket
+            fields = ["id", "tracking_number"]
+
+    assert base._readers(ParcelNumber) is not None
+    with pytest.raises(TypeError, match="tracking_number"):
+        base._readers(ParcelNumber, from_values=True)
+
+
 def test_a_status_set_in_python_renders_as_its_plain_value(case):
     case.status = TicketStatus.OPEN  # an enum member, as services leave it on the instance
     assert CaseOutputSerializer(case).data["status"] == drf(CaseOutputSerializer(), case)["status"] == "open"
