@@ -84,7 +84,7 @@ def _reader(field: serializers.Field, model: type[models.Model], *, from_values:
     columns = {f.name: f.attname for f in model._meta.concrete_fields}
     source = field.source if isinstance(field.source, str) else ""
     column = columns.get(source)
-    if from_values:  # a null along a dotted path would be None here but an omitted key from DRF: allow none
+    if from_values:  # values() gives None where DRF omits the key (a null relation on a dotted path): non-null paths only
         keyed = column is not None or _never_null(model, source.split(".")[:-1])
         get: Reader | None = operator.itemgetter(source.replace(".", "__")) if keyed else None
     else:
@@ -106,6 +106,7 @@ def _reader(field: serializers.Field, model: type[models.Model], *, from_values:
 
 
 def _never_null(model: type[models.Model], path: list[str]) -> bool:
+    """Whether every step of `path` from `model` is a non-null foreign key."""
     for name in path:
         relation = model._meta.get_field(name)
         if not relation.many_to_one or getattr(relation, "null", True):
