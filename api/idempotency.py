@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -65,20 +65,34 @@ def fingerprint(request: Request) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _insert(owner: str, key: str, digest: str, now: dt.datetime, expires: dt.datetime) -> bool:
+    """Insert the record unless (owner, key) has one; True if inserted.
+
+    ON CONFLICT DO NOTHING instead of an INSERT in a savepoint: two statements fewer per request. On PostgreSQL
+    it waits, as the plain INSERT does, for a concurrent transaction that inserted the same key to end.
+    """
+    meta, ops = IdempotencyRecord._meta, connection.ops
+    table, pk = ops.quote_name(meta.db_table), ops.quote_name(meta.pk.column)
+    columns = {f.name: ops.quote_name(f.column) for f in meta.concrete_fields}
+    owner_col, key_col, *rest = (columns[f] for f in ("owner", "key", "fingerprint", "created_at", "expires_at"))
+    sql = (f"INSERT INTO {table} ({owner_col}, {key_col}, {', '.join(rest)}) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608 (names from _meta)
+           f"ON CONFLICT ({owner_col}, {key_col}) DO NOTHING RETURNING {pk}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [owner, key, digest, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(expires)])
+        return cursor.fetchone() is not None
+
+
 def _claim(owner: str, key: str, digest: str) -> IdempotencyRecord | None:
     """Insert the record; None if it is ours, else the one stored before (an expired one is replaced)."""
     now = timezone.now()
     expires = now + dt.timedelta(hours=int(settings.API_IDEMPOTENCY_HOURS))
     for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                IdempotencyRecord.objects.create(owner=owner, key=key, fingerprint=digest, expires_at=expires, created_at=now)
+        if _insert(owner, key, digest, now, expires):
             return None
-        except IntegrityError:
-            stored = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
-            if stored is not None and stored.expires_at >= now:
-                return stored
-            IdempotencyRecord.objects.filter(owner=owner, key=key, expires_at__lt=now).delete()
+        stored = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
+        if stored is not None and stored.expires_at >= now:
+            return stored
+        IdempotencyRecord.objects.filter(owner=owner, key=key, expires_at__lt=now).delete()
     raise exceptions.APIException(_("This Idempotency-Key is in use by a request still running; retry later."))
 
 

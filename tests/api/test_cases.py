@@ -81,6 +81,20 @@ def test_list_retrieve_and_scope(api, case, other_case):
     assert_problem(api.get(f"/api/v1/cases/{other_case.id}"), 404)
 
 
+def test_list_pages_cost_two_queries_at_any_depth_and_show_what_the_case_shows(api, order, django_assert_num_queries):
+    TicketFactory.create_batch(5, order=order)
+    api.get("/api/v1/cases")  # records last_used_at (at most once a minute)
+    with django_assert_num_queries(2):  # the token (with shop, creator and their standing), the page with buyers
+        first = api.get("/api/v1/cases", {"page_size": 2}).json()
+    with django_assert_num_queries(2):  # only the columns shown are loaded, yet no row loads one more
+        second = api.get(first["next"]).json()
+    for row in first["results"] + second["results"]:
+        assert row == api.get(f"/api/v1/cases/{row['id']}").json()
+    for ordering in ("updated_at", "-created_at"):
+        with django_assert_num_queries(2):
+            assert len(api.get("/api/v1/cases", {"ordering": ordering, "page_size": 3}).json()["results"]) == 3
+
+
 def test_list_filters(api, order, other_case):
     open_case = TicketFactory(order=order, status=TicketStatus.OPEN)
     TicketFactory(order=order, kind="damaged")

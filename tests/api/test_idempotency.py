@@ -5,6 +5,8 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api.models import IdempotencyRecord
@@ -116,3 +118,14 @@ def test_a_refusal_echoing_a_nul_character_is_still_kept_and_replayed(api, order
 
 def test_a_key_with_spaces_or_control_characters_is_refused(api, order):
     assert_problem(api.post("/api/v1/cases", _case(order), headers={"Idempotency-Key": "two words"}), 400)
+
+
+def test_a_key_costs_four_statements_over_the_same_create_without_one(api, order):
+    api.post("/api/v1/cases", _case(order))  # records last_used_at (at most once a minute)
+    with CaptureQueriesContext(connection) as without_key:
+        assert api.post("/api/v1/cases", _case(order)).status_code == 201
+    with CaptureQueriesContext(connection) as with_key:
+        assert api.post("/api/v1/cases", _case(order), headers=KEY).status_code == 201
+    # The claim (INSERT ... ON CONFLICT DO NOTHING, no savepoint of its own), the stored response (UPDATE), and the
+    # SAVEPOINT / RELEASE that case_open's transaction becomes inside the key's.
+    assert len(with_key) - len(without_key) == 4
