@@ -244,12 +244,20 @@ def report(label: str, values: list[float]) -> None:
           f"max={max(values):.0f} ms mean={statistics.fmean(values):.0f} ms", flush=True)
 
 
+def _stdlib_first() -> None:
+    """Look in bench/ after the standard library: bench/queue.py would shadow `queue`, which psycopg and kombu import
+    (lazily, from setup_django on), when this script runs with bench/ first on sys.path."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here] + [str(here)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, default=20, help="concurrent buyers")
     parser.add_argument("--cases", type=int, default=5, help="cases each buyer opens")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     args = parser.parse_args()
+    _stdlib_first()
     queue = f"bench-p4-{uuid.uuid4().hex[:8]}"
     # The server inherits this environment: it raises the portal's per-buyer hourly case limit to --cases.
     os.environ.update(PORTAL_MAX_CASES_PER_HOUR=str(max(args.cases, 5)), CELERY_BROKER_URL=BROKER, LOG_LEVEL="WARNING")

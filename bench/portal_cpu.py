@@ -288,6 +288,13 @@ def run(args: argparse.Namespace, breakdown: Breakdown | None) -> tuple[Sample, 
     return gets, posts, stats
 
 
+def _stdlib_first() -> None:
+    """Look in bench/ after the standard library: bench/queue.py would shadow `queue`, which psycopg and kombu import
+    (lazily, from setup_django on), when this script runs with bench/ first on sys.path."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here] + [str(here)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--cases", type=int, default=40, help="cases to open (one per parcel), warm-up included")
@@ -298,6 +305,7 @@ def main() -> None:
     parser.add_argument("--sql", type=int, nargs="?", const=160, default=0, metavar="CHARS",
                         help="print the SQL statements of the last GET and POST (first CHARS characters of each)")
     args = parser.parse_args()
+    _stdlib_first()
     if args.cases <= args.warmup:
         sys.exit("--cases must be above --warmup")
     import portal
