@@ -1,7 +1,8 @@
 """P4, in process: the server CPU of one buyer case (the form GET and the POST with two ~1 MB JPEGs).
 
 Usage: .venv/bin/python bench/portal_cpu.py [--cases 40] [--warmup 5] [--profile get|post] [--top 40]
-Needs PostgreSQL (BENCH_DATABASE_URL, the bench database of bench/_common.py).
+Needs PostgreSQL (BENCH_DATABASE_URL, the bench database of bench/_common.py) and Redis (the broker and the cache of
+bench/portal.py: the app's settings as bench/portal.py starts gunicorn).
 
 bench/portal.py measures wall-clock latency under load, which a busy machine distorts. This script calls the
 app's WSGI handler directly, as gunicorn's worker does (the same settings: DEBUG=0, the cached template
@@ -137,8 +138,8 @@ def call(app: Callable[..., Any], environ: dict[str, Any], profiler: cProfile.Pr
 
 # (label, module, attribute path): the parts --breakdown times, inclusive; indented labels run inside the one above.
 PARTS: list[tuple[str, str, str]] = [
-    ("signed-in user (session row, user row)", "django.contrib.auth", "get_user"),
-    ("  session row", "django.contrib.sessions.backends.db", "SessionStore.load"),
+    ("signed-in user (session, user row)", "django.contrib.auth", "get_user"),
+    ("  session (from the cache, else its row)", "django.contrib.sessions.backends.cached_db", "SessionStore.load"),
     ("multipart parsing (POST)", "django.http.multipartparser", "MultiPartParser.parse"),
     ("order and parcel, access checked", "tickets.portal.cases", "_anchor"),
     ("open case of the same kind (duplicates)", "tickets.portal.cases", "open_case_for"),
@@ -317,7 +318,7 @@ def main() -> None:
         DEBUG="0", SECRET_KEY="bench-portal-cpu-" + "x" * 50, ALLOWED_HOSTS=HOST, SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0", SECURE_HSTS_SECONDS="0",
         PORTAL_MAX_CASES_PER_HOUR=str(args.cases), LOG_LEVEL="WARNING", MEDIA_ROOT=media_root,
-        CELERY_BROKER_URL=portal.BROKER, CELERY_TASK_DEFAULT_QUEUE=queue,
+        CELERY_BROKER_URL=portal.BROKER, CELERY_TASK_DEFAULT_QUEUE=queue, REDIS_URL=portal.CACHE,
     )
     setup_django()
     print(f"machine: {machine()}; load average (1 min) {os.getloadavg()[0]:.2f}")
