@@ -146,7 +146,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("form validation", "django.forms.forms", "BaseForm.full_clean"),
     ("  evidence checks (size, type, image header)", "tickets.evidence", "evidence_clean"),
     ("  hourly case limit", "tickets.portal.forms_cases", "new_case_wait"),
-    ("case, first message, events (ticket_create)", "tickets.portal.cases", "ticket_create"),
+    ("case, first message, events (ticket_open)", "tickets.portal.cases", "ticket_open"),
     ("attachments and their events (evidence_attach)", "tickets.portal.cases", "evidence_attach"),
     ("  file writes", "django.core.files.storage", "FileSystemStorage._save"),
     ("Celery tasks sent after commit", "celery.app.task", "Task.apply_async"),

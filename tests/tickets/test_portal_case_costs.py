@@ -17,7 +17,7 @@ from tickets.models import Attachment, Ticket, TicketKind
 # Session, user, the parcel with its order and shop (one query: the order is not fetched again), the open case
 # of the same kind, and the unread count of the navbar's bell.
 FORM_QUERIES = 5
-ROUTED_CASE_QUERIES = 29
+ROUTED_CASE_QUERIES = 18
 
 
 def jpeg(name: str) -> SimpleUploadedFile:
@@ -59,11 +59,10 @@ def test_the_case_form_costs_a_fixed_number_of_queries(buyer_client, order, parc
 
 @pytest.mark.django_db
 def test_a_damaged_case_with_two_photos_costs_a_fixed_number_of_queries(buyer_client, order, parcel, django_assert_num_queries):
-    # FORM_QUERIES less the bell, plus the hourly limit; the case, its event and first message; that message
-    # read back; two attachments with an event each; 12 SAVEPOINT/RELEASE of the nested atomic blocks (inside
-    # the test's transaction the view's own transaction is one of them: bench/portal_cpu.py counts 23); and since
-    # SLA policies, assignment and webhooks: the shop's policies, calendar, assignment rules (a manual queue takes
-    # no savepoint) and webhook subscriptions, which a shared cache memoises (below).
+    # FORM_QUERIES less the bell, plus the hourly limit; the case, its event and first message (not read back: the
+    # service hands it over); two attachments with an event each; the shop's SLA policies, calendar, assignment
+    # rules and webhook subscriptions, which a shared cache memoises (below); and one SAVEPOINT/RELEASE: the view's
+    # own transaction inside the test's (the services it calls take none, and a manual queue none either).
     with django_assert_num_queries(ROUTED_CASE_QUERIES):
         response = damaged(buyer_client, order, parcel)
     ticket = Ticket.objects.get()
