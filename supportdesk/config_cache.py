@@ -1,7 +1,7 @@
 """A per-process memo of configuration rows that change rarely and are read on hot paths, correct across processes.
 
 Each kind of configuration (a "scope", e.g. "tickets.routing") has a version token in the default Django cache.
-A look-up reads the token before it loads anything and keeps what it loaded under that token; a write, from
+A look-up reads the token (once per transaction) before it loads anything and keeps what it loaded under it; a write, from
 any process, calls `config_changed(scope)`, which puts a new token there when its transaction commits, so every
 process loads again on its next look-up (a process that read the old token just before the commit may still
 file rows under it: nobody asks for that token again). There is no time limit: the token decides.
@@ -61,7 +61,31 @@ def config_changed(scope: str) -> None:
         transaction.on_commit(_NewToken(scope))
 
 
+class _TokenRead:
+    """Kept among the open transaction's on-commit callbacks: the token this transaction read for its scope, so that
+    its later look-ups skip the cache round trip (a new case does four). It ends with the transaction (commit or
+    rollback) or its savepoint's rollback; a commit elsewhere meanwhile applies from the next transaction on."""
+
+    def __init__(self, scope: str, token: str) -> None:
+        self.scope, self.token = scope, token
+
+    def __call__(self) -> None:
+        pass
+
+
 def _current_token(scope: str) -> str:
+    if not connection.in_atomic_block:
+        return _shared_token(scope)
+    read = next((entry[1] for entry in connection.run_on_commit
+                 if isinstance(entry[1], _TokenRead) and entry[1].scope == scope), None)
+    if isinstance(read, _TokenRead):
+        return read.token
+    token = _shared_token(scope)
+    transaction.on_commit(_TokenRead(scope, token))
+    return token
+
+
+def _shared_token(scope: str) -> str:
     cache = caches["default"]
     token = cache.get(_token_key(scope))
     if token is None:  # never set, or evicted: a fresh random token can match no memo

@@ -75,3 +75,14 @@ def test_a_per_process_cache_memoises_nothing(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     load = Loads()
     assert [config_cached(SCOPE, "key", load) for _ in range(2)] == [1, 2]  # another process's write could not reach it
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_transaction_reads_the_token_once_and_the_next_one_sees_a_newer_one(shared_cache):
+    load = Loads()
+    with transaction.atomic():
+        config_cached(SCOPE, "key", load)
+        caches["default"].set(f"config-version:{SCOPE}", "committed by another process meanwhile", timeout=None)
+        assert config_cached(SCOPE, "key", load) == 1  # one round trip to the cache per transaction and scope
+    with transaction.atomic():
+        assert config_cached(SCOPE, "key", load) == 2
