@@ -7,12 +7,11 @@ conditional updates, so two agents acting at once cannot overwrite each other (r
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -228,11 +227,31 @@ def attachment_add(
     attachment.save()
     _event(message.ticket, Kind.ATTACHMENT_ADDED, acting_user, new=evidence_kind)
     if state == Attachment.State.PENDING:
-        from tickets.tasks import attachment_sanitize_task
-
-        # on commit: the worker must see the row (celery-types lacks DjangoTask.delay_on_commit)
-        transaction.on_commit(partial(attachment_sanitize_task.delay, attachment.id))
+        _sanitize_after_commit(attachment.id)
     return attachment
+
+
+class _SanitizeBatch:
+    """The pending images of one transaction, sent to the worker in one task on commit (the worker must see the rows):
+    a case opened with two photos costs one broker message instead of two (~0.5 ms each, benchmark P4)."""
+
+    def __init__(self) -> None:
+        self.attachment_ids: list[int] = []
+
+    def __call__(self) -> None:
+        from tickets.tasks import attachments_sanitize_task
+
+        attachments_sanitize_task.delay(self.attachment_ids)
+
+
+def _sanitize_after_commit(attachment_id: int) -> None:
+    # The batch is found among the transaction's on-commit callbacks: a savepoint rolled back takes it with it, and
+    # a later attachment starts another. An id whose row was rolled back is skipped by the worker ("gone").
+    batch = next((entry[1] for entry in connection.run_on_commit if isinstance(entry[1], _SanitizeBatch)), None)
+    if not isinstance(batch, _SanitizeBatch):
+        batch = _SanitizeBatch()
+        transaction.on_commit(batch)
+    batch.attachment_ids.append(attachment_id)
 
 
 def tickets_record_sla_breaches(*, now: dt.datetime | None = None) -> int:
