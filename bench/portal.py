@@ -1,10 +1,11 @@
 """P4: buyer case creation with two ~1 MB images, p95 under 20 concurrent buyers.
 
 Usage: .venv/bin/python bench/portal.py [--buyers 20] [--cases 5] [--workers 2]
-Needs PostgreSQL (BENCH_DATABASE_URL) and Redis (BENCH_BROKER_URL, default redis://127.0.0.1:6379/0) and gunicorn
-(requirements-dev.txt).
+Needs PostgreSQL (BENCH_DATABASE_URL) and Redis (BENCH_BROKER_URL, default redis://127.0.0.1:6379/0; the Django
+cache on BENCH_CACHE_URL, default redis://127.0.0.1:6379/6) and gunicorn (requirements-dev.txt).
 
-The app runs under gunicorn (sync workers, DEBUG=0, plain http on loopback) against the bench database. Every
+The app runs under gunicorn (sync workers, DEBUG=0, plain http on loopback) against the bench database, with Redis as
+its cache (REDIS_URL), as any deployment with more than one web process must (README: sessions, memos). Every
 simulated buyer signs in through the login form with its own httpx.Client, then all of them at once (one thread
 each, released together) open --cases "damaged goods" cases on their own parcels: fetch the real form for its CSRF
 token and field names, POST subject, body and two random-noise JPEGs of ~1 MB (quality 95), and time the POST until
@@ -44,6 +45,7 @@ import httpx
 from _common import ROOT, machine, setup_django, wait_until_up
 
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0")
+CACHE = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/6")
 PASSWORD = "bench-p4-password"
 USERNAME_PREFIX = "p4-buyer-"
 IMAGE_BYTES = 1_000_000
@@ -115,6 +117,7 @@ def start_server(port: int, workers: int, media_root: str, queue: str) -> subpro
         "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "SECURE_HSTS_SECONDS": "0",
         "MEDIA_ROOT": media_root, "CELERY_BROKER_URL": BROKER, "CELERY_TASK_DEFAULT_QUEUE": queue, "LOG_LEVEL": "WARNING",
+        "REDIS_URL": CACHE,
     }
     command = [sys.executable, "-m", "gunicorn", "supportdesk.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                "--timeout", "120", "--log-level", "warning"]
@@ -123,7 +126,7 @@ def start_server(port: int, workers: int, media_root: str, queue: str) -> subpro
 
 def start_sanitizer(queue: str, media_root: str) -> subprocess.Popen[bytes]:
     """The Celery worker that re-encodes the uploaded images, at the lowest CPU priority."""
-    env = {**os.environ, "MEDIA_ROOT": media_root, "CELERY_BROKER_URL": BROKER, "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "MEDIA_ROOT": media_root, "CELERY_BROKER_URL": BROKER, "LOG_LEVEL": "WARNING", "REDIS_URL": CACHE}
     command = ["nice", "-n", "19", sys.executable, "-m", "celery", "-A", "supportdesk", "worker", "-Q", queue,
                "--concurrency", "1", "--pool", "solo", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"]
     return subprocess.Popen(command, cwd=ROOT, env=env)
@@ -244,12 +247,20 @@ def report(label: str, values: list[float]) -> None:
           f"max={max(values):.0f} ms mean={statistics.fmean(values):.0f} ms", flush=True)
 
 
+def _stdlib_first() -> None:
+    """Look in bench/ after the standard library: bench/queue.py would shadow `queue`, which psycopg and kombu import
+    (lazily, from setup_django on), when this script runs with bench/ first on sys.path."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here] + [str(here)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, default=20, help="concurrent buyers")
     parser.add_argument("--cases", type=int, default=5, help="cases each buyer opens")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     args = parser.parse_args()
+    _stdlib_first()
     queue = f"bench-p4-{uuid.uuid4().hex[:8]}"
     # The server inherits this environment: it raises the portal's per-buyer hourly case limit to --cases.
     os.environ.update(PORTAL_MAX_CASES_PER_HOUR=str(max(args.cases, 5)), CELERY_BROKER_URL=BROKER, LOG_LEVEL="WARNING")

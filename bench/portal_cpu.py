@@ -1,7 +1,8 @@
 """P4, in process: the server CPU of one buyer case (the form GET and the POST with two ~1 MB JPEGs).
 
 Usage: .venv/bin/python bench/portal_cpu.py [--cases 40] [--warmup 5] [--profile get|post] [--top 40]
-Needs PostgreSQL (BENCH_DATABASE_URL, the bench database of bench/_common.py).
+Needs PostgreSQL (BENCH_DATABASE_URL, the bench database of bench/_common.py) and Redis (the broker and the cache of
+bench/portal.py: the app's settings as bench/portal.py starts gunicorn).
 
 bench/portal.py measures wall-clock latency under load, which a busy machine distorts. This script calls the
 app's WSGI handler directly, as gunicorn's worker does (the same settings: DEBUG=0, the cached template
@@ -137,20 +138,20 @@ def call(app: Callable[..., Any], environ: dict[str, Any], profiler: cProfile.Pr
 
 # (label, module, attribute path): the parts --breakdown times, inclusive; indented labels run inside the one above.
 PARTS: list[tuple[str, str, str]] = [
-    ("signed-in user (session row, user row)", "django.contrib.auth", "get_user"),
-    ("  session row", "django.contrib.sessions.backends.db", "SessionStore.load"),
+    ("signed-in user (session, user row)", "django.contrib.auth", "get_user"),
+    ("  session (from the cache, else its row)", "django.contrib.sessions.backends.cached_db", "SessionStore.load"),
     ("multipart parsing (POST)", "django.http.multipartparser", "MultiPartParser.parse"),
     ("order and parcel, access checked", "tickets.portal.cases", "_anchor"),
     ("open case of the same kind (duplicates)", "tickets.portal.cases", "open_case_for"),
     ("form validation", "django.forms.forms", "BaseForm.full_clean"),
     ("  evidence checks (size, type, image header)", "tickets.evidence", "evidence_clean"),
     ("  hourly case limit", "tickets.portal.forms_cases", "new_case_wait"),
-    ("case, first message, events (ticket_create)", "tickets.portal.cases", "ticket_create"),
+    ("case, first message, events (ticket_open)", "tickets.portal.cases", "ticket_open"),
     ("attachments and their events (evidence_attach)", "tickets.portal.cases", "evidence_attach"),
     ("  file writes", "django.core.files.storage", "FileSystemStorage._save"),
     ("Celery tasks sent after commit", "celery.app.task", "Task.apply_async"),
     ("page rendering", "tickets.portal.cases", "render"),
-    ("  the form, by crispy-forms", "crispy_forms.templatetags.crispy_forms_filters", "register.filters.crispy"),
+    ("  the form's fields (tickets.portal.form_html)", "tickets.portal.forms_cases", "case_form_html"),
 ]
 
 
@@ -288,6 +289,13 @@ def run(args: argparse.Namespace, breakdown: Breakdown | None) -> tuple[Sample, 
     return gets, posts, stats
 
 
+def _stdlib_first() -> None:
+    """Look in bench/ after the standard library: bench/queue.py would shadow `queue`, which psycopg and kombu import
+    (lazily, from setup_django on), when this script runs with bench/ first on sys.path."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here] + [str(here)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--cases", type=int, default=40, help="cases to open (one per parcel), warm-up included")
@@ -298,6 +306,7 @@ def main() -> None:
     parser.add_argument("--sql", type=int, nargs="?", const=160, default=0, metavar="CHARS",
                         help="print the SQL statements of the last GET and POST (first CHARS characters of each)")
     args = parser.parse_args()
+    _stdlib_first()
     if args.cases <= args.warmup:
         sys.exit("--cases must be above --warmup")
     import portal
@@ -309,7 +318,7 @@ def main() -> None:
         DEBUG="0", SECRET_KEY="bench-portal-cpu-" + "x" * 50, ALLOWED_HOSTS=HOST, SECURE_SSL_REDIRECT="0",
         SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0", SECURE_HSTS_SECONDS="0",
         PORTAL_MAX_CASES_PER_HOUR=str(args.cases), LOG_LEVEL="WARNING", MEDIA_ROOT=media_root,
-        CELERY_BROKER_URL=portal.BROKER, CELERY_TASK_DEFAULT_QUEUE=queue,
+        CELERY_BROKER_URL=portal.BROKER, CELERY_TASK_DEFAULT_QUEUE=queue, REDIS_URL=portal.CACHE,
     )
     setup_django()
     print(f"machine: {machine()}; load average (1 min) {os.getloadavg()[0]:.2f}")

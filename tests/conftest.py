@@ -9,6 +9,13 @@ from tests.factories import BuyerFactory, OrderFactory, ShopFactory, ShopMembers
 
 
 @pytest.fixture
+def shared_cache(settings, tmp_path):
+    """A cache that every process on the machine shares, as Redis is in production: turns on the per-process memos
+    of supportdesk.config_cache (which stay off with the tests' LocMemCache)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)}}
+
+
+@pytest.fixture
 def shop(db):
     return ShopFactory(name="Shenzhen Gadgets", slug="shenzhen-gadgets")
 

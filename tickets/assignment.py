@@ -21,11 +21,19 @@ from django.utils.translation import gettext as _
 from orders.models import ShopMembership
 from tickets.models import OPEN_STATUSES, AgentStatus, AssignmentRule, Ticket, TicketEvent
 from tickets.models_sla import AssignmentStrategy, away_q
+from tickets.routing_cache import routing_cached
+
+
+def _shop_rules(shop_id: int) -> tuple[AssignmentRule, ...]:
+    # Only what choosing a rule needs: the pool and the round robin's turn are read under the rule's lock.
+    return tuple(AssignmentRule.objects.filter(shop_id=shop_id, is_active=True).only("id", "shop_id", "kind", "strategy"))
 
 
 def rule_for(ticket: Ticket) -> AssignmentRule | None:
-    """The active rule of the ticket's queue: its kind's rule, else the shop-wide one."""
-    rules = AssignmentRule.objects.filter(shop_id=ticket.shop_id, kind__in=("", ticket.kind), is_active=True)
+    """The active rule of the ticket's queue: its kind's rule, else the shop-wide one (memoised: tickets.routing_cache;
+    only its id, shop, kind and strategy are loaded)."""
+    rules = [rule for rule in routing_cached(("assignment-rules", ticket.shop_id), lambda: _shop_rules(ticket.shop_id))
+             if rule.kind in ("", ticket.kind)]
     return max(rules, key=lambda rule: bool(rule.kind), default=None)
 
 
@@ -50,7 +58,6 @@ def _least_loaded(agents: list[User]) -> User:
     return min(agents, key=lambda agent: (loads.get(agent.pk, 0), agent.pk))
 
 
-@transaction.atomic
 def ticket_auto_assign(*, ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
     """Give an unassigned case to the next agent of its queue's rule, writing ASSIGNED with no actor (supportdesk).
 
@@ -61,9 +68,16 @@ def ticket_auto_assign(*, ticket: Ticket, now: dt.datetime | None = None) -> Tic
         return ticket
     found = rule_for(ticket)
     if found is None or found.strategy == AssignmentStrategy.MANUAL:
-        return ticket
-    rule = AssignmentRule.objects.select_for_update().get(pk=found.pk)  # serialises this queue's turns
-    agents = available_agents(rule, now or timezone.now())
+        return ticket  # no transaction (nor savepoint) needed to do nothing: most queues are manual
+    return _assign_by_rule(ticket, found.pk, now or timezone.now())
+
+
+@transaction.atomic
+def _assign_by_rule(ticket: Ticket, rule_id: int, now: dt.datetime) -> Ticket:
+    rule = AssignmentRule.objects.select_for_update().filter(pk=rule_id).first()  # serialises this queue's turns
+    if rule is None or not rule.is_active or rule.strategy == AssignmentStrategy.MANUAL:
+        return ticket  # changed since it was chosen, by a transaction that just committed
+    agents = available_agents(rule, now)
     if not agents:
         return ticket
     agent = _least_loaded(agents) if rule.strategy == AssignmentStrategy.LEAST_LOADED else _next_in_turn(agents, rule.last_assigned_id)

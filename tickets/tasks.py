@@ -69,6 +69,13 @@ def attachment_sanitize_task(attachment_id: int) -> str:
     return attachment_sanitize(attachment=attachment).state
 
 
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, retry_jitter=True, max_retries=5)
+def attachments_sanitize_task(attachment_ids: list[int]) -> list[str]:
+    """The pending images one transaction stored, in one task (tickets.services.attachment_add); idempotent, so a retry
+    redoes only those still pending."""
+    return [attachment_sanitize_task(attachment_id) for attachment_id in attachment_ids]
+
+
 @shared_task(acks_late=True)
 def attachments_resend_pending_task() -> int:
     from tickets.evidence import attachments_resend_pending

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from orders.models import Shop
 from webhooks.models import WebhookDelivery, WebhookEvent, WebhookSubscription
-from webhooks.selectors import active_subscriptions_to
+from webhooks.selectors import active_subscriptions_of_shop, active_subscriptions_to
 
 Data = Mapping[str, Any]
 BATCH = 1000
@@ -54,7 +54,7 @@ def record_event(
     """
     shop_id = shop if isinstance(shop, int) else shop.pk
     if subscriptions is None:
-        subscriptions = active_subscriptions_to(event_type, shop_ids=[shop_id])
+        subscriptions = active_subscriptions_of_shop(event_type, shop_id)
     if not subscriptions:
         return None
     now = timezone.now()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from orders.models import Shop
+from supportdesk.config_cache import config_cached, config_changed
 from webhooks.models import WebhookDelivery, WebhookSubscription
 
 
@@ -28,6 +29,23 @@ def active_subscriptions_to(event_type: str, *, shop_ids: Iterable[int] | None =
     if shop_ids is not None:
         subscriptions = subscriptions.filter(shop_id__in=list(shop_ids))
     return [subscription for subscription in subscriptions if event_type in subscription.events]
+
+
+SUBSCRIPTIONS_SCOPE = "webhooks.subscriptions"  # supportdesk.config_cache; the signals are connected in WebhooksConfig.ready
+
+
+def active_subscriptions_of_shop(event_type: str, shop_id: int) -> list[WebhookSubscription]:
+    """`active_subscriptions_to` for one shop, memoised per process (every case, message and status change asks;
+    benchmark P4): only their id, shop and event types are loaded."""
+    def load() -> tuple[WebhookSubscription, ...]:
+        return tuple(WebhookSubscription.objects.filter(shop_id=shop_id, is_active=True).only("id", "shop_id", "events"))
+
+    return [subscription for subscription in config_cached(SUBSCRIPTIONS_SCOPE, shop_id, load) if event_type in subscription.events]
+
+
+def subscriptions_changed(**_signal: object) -> None:
+    """Call after writing a subscription's shop, events or activity with a queryset update (saves and deletes signal it)."""
+    config_changed(SUBSCRIPTIONS_SCOPE)
 
 
 def shop_ids_subscribed_to(event_type: str) -> set[int]:

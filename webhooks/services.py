@@ -21,6 +21,7 @@ from orders.models import Shop
 from webhooks import urlguard
 from webhooks.models import TEST_EVENT_TYPE, WebhookDelivery, WebhookEvent, WebhookSubscription, validate_event_types
 from webhooks.outbox import Data, record_event
+from webhooks.selectors import subscriptions_changed
 from webhooks.signing import secret_generate
 
 logger = logging.getLogger("webhooks")
@@ -89,6 +90,7 @@ def subscription_enable(*, subscription: WebhookSubscription) -> WebhookSubscrip
     WebhookSubscription.objects.filter(id=subscription.pk).update(
         is_active=True, consecutive_failures=0, failing_since=None, disabled_at=None, disabled_reason="",
     )
+    subscriptions_changed()
     subscription.refresh_from_db()
     return subscription
 
@@ -105,6 +107,7 @@ def subscription_disable(*, subscription: WebhookSubscription, reason: str) -> b
         is_active=False, disabled_at=now, disabled_reason=reason[:300],
     ) != 1:
         return False
+    subscriptions_changed()
     # Their last error stays as it was: the subscription's disabled_reason says why they stopped.
     open_statuses = [WebhookDelivery.Status.PENDING, WebhookDelivery.Status.FAILED]
     WebhookDelivery.objects.filter(subscription_id=subscription.pk, status__in=open_statuses).update(

@@ -54,3 +54,13 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(("redis_url", "engine"), [
+    ("redis://127.0.0.1:6379/1", "django.contrib.sessions.backends.cached_db"),  # shared by every process: read from it
+    ("", "django.contrib.sessions.backends.db"),  # a per-process cache would keep a signed-out session alive elsewhere
+])
+def test_sessions_come_from_the_cache_only_when_it_is_shared(redis_url, engine):
+    env = {"DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"], "REDIS_URL": redis_url}
+    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.SESSION_ENGINE)", env=env)
+    assert result.stdout.strip().splitlines()[-1] == engine, result.stderr

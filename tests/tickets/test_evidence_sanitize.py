@@ -48,9 +48,9 @@ def test_image_is_pending_and_not_downloadable_until_the_worker_ran(client):
 
 def test_after_commit_the_worker_reencodes_and_the_download_has_no_gps(client, django_capture_on_commit_callbacks):
     ticket = TicketFactory()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         attachment = _attach(ticket, _gps_jpeg())
-    assert len(callbacks) == 1  # the sanitising task is sent only on commit
+        assert Attachment.objects.get(pk=attachment.pk).state == Attachment.State.PENDING  # the task is sent only on commit
 
     attachment.refresh_from_db()
     response = _download(client, attachment)
@@ -60,6 +60,25 @@ def test_after_commit_the_worker_reencodes_and_the_download_has_no_gps(client, d
     assert len(body) == attachment.size
     image = Image.open(io.BytesIO(body))
     assert image.size == (64, 48) and not image.getexif() and b"GPS" not in body and b"PhoneMaker" not in body
+
+
+def test_the_images_of_one_transaction_go_to_the_worker_in_one_task(django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    ticket = TicketFactory()
+    message = message_create(ticket=ticket, author=ticket.buyer, body="photos")
+    photos = [evidence_clean(SimpleUploadedFile(f"{n}.jpg", _gps_jpeg(), content_type="image/jpeg")) for n in range(3)]
+    with mock.patch("tickets.tasks.attachments_sanitize_task.delay") as delay, django_capture_on_commit_callbacks(execute=True):
+        first = evidence_attach(message=message, files=photos[:2], evidence_kind=EvidenceKind.PACKAGE_PHOTO, acting_user=ticket.buyer)
+        second = evidence_attach(message=message, files=photos[2:], evidence_kind=EvidenceKind.ITEM_PHOTO, acting_user=ticket.buyer)
+    delay.assert_called_once_with([attachment.id for attachment in [*first, *second]])
+
+
+def test_the_batch_task_sanitizes_each_and_skips_the_missing():
+    from tickets.tasks import attachments_sanitize_task
+
+    attachment = _attach(TicketFactory(), _gps_jpeg())
+    assert attachments_sanitize_task.delay([attachment.id, attachment.id + 1000]).get() == ["clean", "gone"]
 
 
 def test_the_original_file_is_deleted_when_the_clean_one_replaces_it():

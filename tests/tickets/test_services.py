@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tests.factories import ClaimFactory, OrderFactory, ParcelFactory, TicketFactory
@@ -21,6 +21,7 @@ from tickets.services import (
     ticket_change_priority,
     ticket_change_status,
     ticket_create,
+    ticket_open,
     tickets_record_sla_breaches,
 )
 
@@ -54,6 +55,20 @@ def test_ticket_create_refuses_someone_elses_order(order, other_customer):
         ticket_create(shop=order.shop, buyer=other_customer, kind="other", subject="x", body="y", order=order)
     assert "order" in error.value.message_dict
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db
+def test_refusals_leave_the_callers_transaction_usable(order, customer):
+    # ticket_create and evidence_attach take no savepoint: they must refuse before they write anything.
+    from tickets.evidence import evidence_attach
+
+    with transaction.atomic():
+        with pytest.raises(ValidationError):
+            ticket_create(shop=order.shop, buyer=customer, kind="no such kind", subject="x", body="y", order=order)
+        ticket, first_message = ticket_open(shop=order.shop, buyer=customer, kind="other", subject="x", body="y", order=order)
+        with pytest.raises(ValidationError):
+            evidence_attach(message=first_message, files=[], evidence_kind="no such kind", acting_user=customer)
+        assert first_message == ticket.messages.get() and first_message.ticket is ticket
 
 
 @pytest.mark.django_db

@@ -40,7 +40,7 @@ from tickets.portal.case_selectors import (
 )
 from tickets.portal.forms_case_followup import RatingForm, ReopenForm
 from tickets.portal.forms_cases import CASE_FORMS, KIND_HELP, CaseForm, ReplyForm
-from tickets.services import ticket_buyer_reopen, ticket_buyer_reply, ticket_create, ticket_rate
+from tickets.services import ticket_buyer_reopen, ticket_buyer_reply, ticket_open, ticket_rate
 
 PAGE_SIZE = 20
 
@@ -97,16 +97,13 @@ def _create_url(order: Order, parcel: Parcel | None, kind: str | None = None) ->
 @transaction.atomic
 def _open_case(form: CaseForm, buyer: User) -> Ticket:
     """The case and its evidence as one unit: a file refused here rolls the case back too."""
-    ticket = ticket_create(
+    ticket, first_message = ticket_open(
         shop=form.order.shop, buyer=buyer, kind=form.kind, subject=form.cleaned_data["subject"], body=form.compose_body(),
         order=form.order, parcel=form.parcel, channel=TicketChannel.PORTAL, acting_user=buyer,
     )
     # The form has checked these files against the case budget already (a new case holds nothing yet).
-    groups = form.evidence()
-    if groups:
-        first = cast(Message, ticket.messages.first())  # ticket_create always writes the first message
-        for evidence_kind, files in groups:
-            evidence_attach(message=first, files=files, evidence_kind=evidence_kind, acting_user=buyer)
+    for evidence_kind, files in form.evidence():
+        evidence_attach(message=first_message, files=files, evidence_kind=evidence_kind, acting_user=buyer)
     return ticket
 
 

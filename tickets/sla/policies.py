@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from orders.models import Shop
 from tickets.models import SlaPolicy, TicketPriority
+from tickets.routing_cache import routing_cached
 
 BUSINESS_DAY_MINUTES = 9 * 60
 DEFAULT_FIRST_RESPONSE_MINUTES = BUSINESS_DAY_MINUTES
@@ -72,10 +73,12 @@ def choose_policy(policies: Iterable[SlaPolicy], *, shop_id: int, kind: str, pri
     return max(matching, key=specificity, default=None)
 
 
+def _shop_policies(shop_id: int) -> tuple[SlaPolicy, ...]:
+    return tuple(SlaPolicy.objects.filter(Q(shop_id=shop_id) | Q(shop__isnull=True), is_active=True))
+
+
 def sla_targets_for(*, shop: Shop, kind: str, priority: str) -> SlaTargets:
-    """The targets for a case of `kind` and `priority` in `shop` (one query)."""
-    candidates = SlaPolicy.objects.filter(
-        Q(shop=shop) | Q(shop__isnull=True), kind__in=("", kind), priority__in=("", priority), is_active=True,
-    )
-    policy = choose_policy(candidates, shop_id=shop.pk, kind=kind, priority=priority)
+    """The targets for a case of `kind` and `priority` in `shop` (one query, none while memoised: tickets.routing_cache)."""
+    policies = routing_cached(("sla-policies", shop.pk), lambda: _shop_policies(shop.pk))
+    policy = choose_policy(policies, shop_id=shop.pk, kind=kind, priority=priority)
     return targets_of(policy) if policy is not None else default_targets(priority)

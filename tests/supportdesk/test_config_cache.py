@@ -1,0 +1,88 @@
+"""supportdesk.config_cache: a per-process memo that a write in any process renews, and that a per-process cache turns off."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import caches
+from django.db import transaction
+
+from supportdesk.config_cache import config_cached, config_changed
+
+SCOPE = "test.scope"
+
+
+class Loads:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> int:
+        self.count += 1
+        return self.count
+
+
+def test_it_loads_once_while_nothing_changes(shared_cache):
+    load = Loads()
+    assert [config_cached(SCOPE, "key", load) for _ in range(3)] == [1, 1, 1]
+    assert config_cached(SCOPE, "other key", load) == 2
+
+
+def test_a_change_committed_by_another_process_makes_this_one_load_again(shared_cache):
+    load = Loads()
+    config_cached(SCOPE, "key", load)
+    caches["default"].set(f"config-version:{SCOPE}", "set by another process", timeout=None)  # what its commit does
+    assert config_cached(SCOPE, "key", load) == 2
+
+
+def test_a_lost_token_makes_every_process_load_again(shared_cache):
+    load = Loads()
+    config_cached(SCOPE, "key", load)
+    caches["default"].clear()  # Redis restarted or evicted the key
+    assert config_cached(SCOPE, "key", load) == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_change_puts_a_new_token_on_commit_and_is_not_memoised_before(shared_cache):
+    load = Loads()
+    config_cached(SCOPE, "key", load)
+    token = caches["default"].get(f"config-version:{SCOPE}")
+    with transaction.atomic():
+        config_changed(SCOPE)
+        config_changed(SCOPE)  # one new token per transaction is enough
+        assert [config_cached(SCOPE, "key", load) for _ in range(2)] == [2, 3]  # this transaction's own rows: not kept
+        assert caches["default"].get(f"config-version:{SCOPE}") == token  # other processes still see the committed rows
+    assert caches["default"].get(f"config-version:{SCOPE}") != token
+    assert [config_cached(SCOPE, "key", load) for _ in range(2)] == [4, 4]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rolled_back_change_leaves_the_committed_rows_memoised(shared_cache):
+    load = Loads()
+    config_cached(SCOPE, "key", load)
+    token = caches["default"].get(f"config-version:{SCOPE}")
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            config_changed(SCOPE)
+            config_cached(SCOPE, "key", load)  # 2: what the transaction saw, gone with it
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        change_then_fail()
+    assert caches["default"].get(f"config-version:{SCOPE}") == token
+    assert [config_cached(SCOPE, "key", load) for _ in range(2)] == [3, 3]
+
+
+def test_a_per_process_cache_memoises_nothing(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    load = Loads()
+    assert [config_cached(SCOPE, "key", load) for _ in range(2)] == [1, 2]  # another process's write could not reach it
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_transaction_reads_the_token_once_and_the_next_one_sees_a_newer_one(shared_cache):
+    load = Loads()
+    with transaction.atomic():
+        config_cached(SCOPE, "key", load)
+        caches["default"].set(f"config-version:{SCOPE}", "committed by another process meanwhile", timeout=None)
+        assert config_cached(SCOPE, "key", load) == 1  # one round trip to the cache per transaction and scope
+    with transaction.atomic():
+        assert config_cached(SCOPE, "key", load) == 2
