@@ -151,7 +151,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("  file writes", "django.core.files.storage", "FileSystemStorage._save"),
     ("Celery tasks sent after commit", "celery.app.task", "Task.apply_async"),
     ("page rendering", "tickets.portal.cases", "render"),
-    ("  the form's fields (tickets.portal.form_html)", "tickets.portal.forms_cases", "case_form_html"),
+    ("  the form, by crispy-forms", "crispy_forms.templatetags.crispy_forms_filters", "register.filters.crispy"),
 ]
 
 

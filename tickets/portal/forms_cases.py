@@ -14,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -23,7 +22,6 @@ from orders.models import Order
 from tickets.evidence import CleanEvidence, EvidenceFilesField, evidence_check_case_budget
 from tickets.models import EvidenceKind, Ticket, TicketKind
 from tickets.portal.case_selectors import new_case_wait
-from tickets.portal.form_html import case_form_html
 
 # One line per kind, shown where the buyer picks what went wrong (seeds 000-004: what each problem needs).
 KIND_HELP: dict[str, Promise] = {
@@ -88,10 +86,6 @@ class CaseForm(forms.Form):
 
     def kind_label(self) -> str:
         return str(TicketKind(self.kind).label)
-
-    def fields_html(self) -> SafeString:
-        """The fields as `{{ form|crispy }}` renders them, in a fraction of the time (tickets.portal.form_html)."""
-        return case_form_html(self)
 
     def details(self) -> list[tuple[str, str]]:
         """Kind-specific answers as (label, text), written into the first message for the agent."""
