@@ -1,10 +1,11 @@
 """P4: buyer case creation with two ~1 MB images, p95 under 20 concurrent buyers.
 
-Usage: .venv/bin/python bench/portal.py [--buyers 20] [--cases 5] [--workers 2]
+Usage: .venv/bin/python bench/portal.py [--buyers 20] [--cases 5] [--workers (2 x cores) + 1] [--threads 1]
 Needs PostgreSQL (BENCH_DATABASE_URL) and Redis (BENCH_BROKER_URL, default redis://127.0.0.1:6379/0; the Django
 cache on BENCH_CACHE_URL, default redis://127.0.0.1:6379/6) and gunicorn (requirements-dev.txt).
 
-The app runs under gunicorn (sync workers, DEBUG=0, plain http on loopback) against the bench database, with Redis as
+The app runs under gunicorn (sync workers, as many as gunicorn.conf.py starts by default; DEBUG=0, plain http on
+loopback) against the bench database, with Redis as
 its cache (REDIS_URL), as any deployment with more than one web process must (README: sessions, memos). Every
 simulated buyer signs in through the login form with its own httpx.Client, then all of them at once (one thread
 each, released together) open --cases "damaged goods" cases on their own parcels: fetch the real form for its CSRF
@@ -111,7 +112,7 @@ def prepare(count: int, cases: int) -> list[Buyer]:
     return buyers
 
 
-def start_server(port: int, workers: int, media_root: str, queue: str) -> subprocess.Popen[bytes]:
+def start_server(port: int, workers: int, threads: int, media_root: str, queue: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
@@ -121,6 +122,8 @@ def start_server(port: int, workers: int, media_root: str, queue: str) -> subpro
     }
     command = [sys.executable, "-m", "gunicorn", "supportdesk.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                "--timeout", "120", "--log-level", "warning"]
+    if threads > 1:  # gthread: a worker's threads overlap their waits (PostgreSQL, Redis, the 2 MB body) with work
+        command += ["--worker-class", "gthread", "--threads", str(threads)]
     return subprocess.Popen(command, cwd=ROOT, env=env)
 
 
@@ -258,7 +261,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, default=20, help="concurrent buyers")
     parser.add_argument("--cases", type=int, default=5, help="cases each buyer opens")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
+                        help="gunicorn workers (default: gunicorn.conf.py's (2 x cores) + 1)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when > 1)")
     args = parser.parse_args()
     _stdlib_first()
     queue = f"bench-p4-{uuid.uuid4().hex[:8]}"
@@ -278,7 +283,7 @@ def main() -> None:
     media_root = tempfile.mkdtemp(prefix="bench-p4-media-")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_server(port, args.workers, media_root, queue)
+    server = start_server(port, args.workers, args.threads, media_root, queue)
     sanitizer = start_sanitizer(queue, media_root)
     try:
         wait_until_up(f"{url}/accounts/login/", server)
@@ -295,7 +300,8 @@ def main() -> None:
         _drop_queue(queue)
     cases = len(run.latencies)
     report(f"{len(buyers)} concurrent buyers", run.latencies)
-    print(f"throughput: {cases / run.wall_s:.1f} cases/s over {run.wall_s:.1f} s with {args.workers} gunicorn workers")
+    print(f"throughput: {cases / run.wall_s:.1f} cases/s over {run.wall_s:.1f} s with {args.workers} gunicorn workers "
+          f"× {args.threads} thread(s)")
     print(f"CPU per case (form GET + POST): server {run.server_cpu_s / cases * 1000:.0f} ms, "
           f"client {run.client_cpu_s / cases * 1000:.0f} ms; load average (1 min) at the end {os.getloadavg()[0]:.2f}")
     print(f"P4 p95_ms={percentile(run.latencies, 95):.0f}")

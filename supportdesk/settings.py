@@ -102,6 +102,13 @@ def _database(url: str) -> dict[str, Any]:
         # busy database makes it wait (timeout) instead of failing mid-transaction with "locked";
         # WAL lets the web server read while the worker writes.
         config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}
+    elif config["ENGINE"].endswith("postgresql"):
+        # Parameters bound by the server (libpq sends them) rather than quoted into the SQL in Python, and statements
+        # a connection runs again and again prepared once (psycopg prepares one after DB_PREPARE_THRESHOLD runs), so
+        # PostgreSQL stops parsing and planning the same few queries on every request. Behind a pooler in
+        # transaction mode without prepared-statement support (PgBouncer < 1.21), set DB_PREPARE_THRESHOLD=0: off.
+        threshold = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
+        config["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": threshold or None}
     return config
 
 
@@ -306,6 +313,8 @@ EVIDENCE_MAX_FILES_PER_MESSAGE = env_int("EVIDENCE_MAX_FILES_PER_MESSAGE", 6, mi
 EVIDENCE_MAX_BYTES_PER_CASE = env_int("EVIDENCE_MAX_BYTES_PER_CASE", 50 * 1024 * 1024, minimum=1024)
 EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 40_000_000, minimum=1_000_000)  # decompression-bomb guard
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # non-file form fields; files stream to disk past FILE_UPLOAD_MAX_MEMORY_SIZE
+# Django's two handlers, reading the body in 1 MiB pieces (supportdesk/uploads.py says why).
+FILE_UPLOAD_HANDLERS = ["supportdesk.uploads.MemoryFileUploadHandler1M", "supportdesk.uploads.TemporaryFileUploadHandler1M"]
 
 PORTAL_MAX_CASES_PER_HOUR = env_int("PORTAL_MAX_CASES_PER_HOUR", 5, minimum=1)
 # PostgreSQL's work_mem for building /desk/reports/ (that transaction only): its sorts and hashes cover a whole period.

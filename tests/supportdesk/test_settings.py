@@ -64,3 +64,13 @@ def test_sessions_come_from_the_cache_only_when_it_is_shared(redis_url, engine):
     env = {"DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"], "REDIS_URL": redis_url}
     result = run_manage("shell", "-c", "from django.conf import settings; print(settings.SESSION_ENGINE)", env=env)
     assert result.stdout.strip().splitlines()[-1] == engine, result.stderr
+
+
+@pytest.mark.parametrize(("threshold", "options"), [
+    ("", "{'server_side_binding': True, 'prepare_threshold': 5}"),  # parameters bound by the server, repeated statements prepared
+    ("0", "{'server_side_binding': True, 'prepare_threshold': None}"),  # behind a pooler that cannot keep prepared statements
+])
+def test_postgresql_binds_on_the_server_and_prepares_repeated_statements(threshold, options):
+    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused", **({"DB_PREPARE_THRESHOLD": threshold} if threshold else {})}
+    result = run_manage("shell", "-c", "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])", env=env)
+    assert result.stdout.strip().splitlines()[-1] == options, result.stderr

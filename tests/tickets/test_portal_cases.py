@@ -175,6 +175,22 @@ def test_lost_parcel_asks_the_expected_date_and_stores_proof_of_value(buyer_clie
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("size", [1_500_000, 3_200_000])  # kept in memory; past FILE_UPLOAD_MAX_MEMORY_SIZE, a temporary file
+def test_large_evidence_arrives_whole_through_the_1_mib_upload_handlers(buyer_client, order, parcel, size):
+    from supportdesk.uploads import UPLOAD_CHUNK_BYTES
+
+    assert size > UPLOAD_CHUNK_BYTES  # the body is read in more than one piece
+    content = b"%PDF-1.4\n" + bytes(range(256)) * ((size - 16) // 256) + b"\n%%EOF\n"
+    receipt = SimpleUploadedFile("receipt.pdf", content, content_type="application/pdf")
+    response = post_case(buyer_client, order, parcel, TicketKind.LOST_PARCEL, expected_on="2026-03-01", proof_of_value=[receipt])
+    assert response.status_code == 302
+    attachment = Ticket.objects.get().attachments.get()
+    with attachment.file.open("rb") as stored:
+        assert stored.read() == content
+    assert attachment.size == len(content)
+
+
+@pytest.mark.django_db
 def test_delivery_delay_takes_an_optional_screenshot(buyer_client, order, parcel):
     post_case(buyer_client, order, parcel, TicketKind.DELIVERY_DELAY, extra_files=[jpeg("screen.jpg")])
     assert list(Ticket.objects.get().attachments.values_list("evidence_kind", flat=True)) == [EvidenceKind.SCREENSHOT]
