@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.test import Client
 
@@ -34,3 +36,42 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_ip_limit(settings):
     client = Client()
     client.get("/api/v1/orders", headers={"X-Forwarded-For": "1.1.1.1"})
     assert_problem(client.get("/api/v1/orders", headers={"X-Forwarded-For": "2.2.2.2"}), 429)
+
+
+def test_a_window_lets_exactly_its_rate_through_and_names_when_it_ends(api, settings, monkeypatch):
+    settings.API_THROTTLE_TOKEN_RATE = "5/min"
+    monkeypatch.setattr("api.throttling.time.time", lambda: 6_000_030.0)  # half a minute into a window
+    assert [api.get("/api/v1/carriers").status_code for _ in range(6)] == [200] * 5 + [429]
+    assert api.get("/api/v1/carriers")["Retry-After"] == "30"
+    monkeypatch.setattr("api.throttling.time.time", lambda: 6_000_060.0)  # the next window
+    assert api.get("/api/v1/carriers").status_code == 200
+
+
+def _count_concurrently(key: str, calls: int) -> list[int]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.throttling import count_in_window
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return sorted(pool.map(lambda _n: count_in_window(key, 60), range(calls)))
+
+
+def test_concurrent_requests_are_all_counted():
+    """DRF's SimpleRateThrottle read and wrote back a list, so two requests at once could count as one."""
+    assert _count_concurrently("throttle:test:concurrent", 40) == list(range(1, 41))
+
+
+@pytest.mark.services
+def test_the_redis_counter_is_atomic_and_expires_with_its_window(settings):
+    import redis
+
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis://"):
+        pytest.fail(f"needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/0 (got {url!r})")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "throttle-test"}}
+    key = f"throttle:test:redis:{uuid.uuid4().hex}"
+    assert _count_concurrently(key, 40) == list(range(1, 41))
+    from django.core.cache import caches
+
+    ttl = redis.Redis.from_url(url).ttl(caches["default"].make_and_validate_key(key))
+    assert 0 < ttl <= 61
