@@ -27,6 +27,7 @@ from logistics.carriers.registry import get_client
 from logistics.ingest import parcels_apply_results
 from logistics.models import Carrier, Parcel
 from logistics.statuses import ACTIVE_STATUSES
+from supportdesk.sql import unprepared
 
 logger = logging.getLogger("logistics.polling")
 
@@ -128,7 +129,11 @@ def parcels_refresh(*, carrier_id: int, parcel_ids: Sequence[int], now: dt.datet
     retries; the parcels stay claimed until their lease ends, so nothing is polled twice at once
     and nothing is lost. A permanent error for the whole call (bad credentials) pauses the carrier.
     """
-    now = now or timezone.now()
+    with unprepared():  # the batch's statements are best planned for their values (supportdesk.sql.unprepared)
+        return _refresh(carrier_id=carrier_id, parcel_ids=parcel_ids, now=now or timezone.now())
+
+
+def _refresh(*, carrier_id: int, parcel_ids: Sequence[int], now: dt.datetime) -> RefreshReport:
     carrier = Carrier.objects.get(id=carrier_id)
     parcels = list(Parcel.objects.filter(id__in=parcel_ids, carrier=carrier, status__in=ACTIVE_STATUSES).select_related("carrier"))
     if not parcels:

@@ -7,12 +7,34 @@ databases supportdesk supports. Used on hot paths where one UPDATE per row is to
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
 
 PG_TYPES = {"bigint": "bigint", "text": "text", "timestamptz": "timestamptz", "numeric": "numeric", "date": "date"}
+
+
+@contextmanager
+def unprepared() -> Iterator[None]:
+    """Run the block without psycopg's prepared statements (settings: DB_PREPARE_THRESHOLD).
+
+    For set-based batches like the tracking ingest: their statements repeat with the same shape (40 parcels a
+    batch), so they would be prepared, and PostgreSQL's generic plan for a prepared VALUES list or id list is
+    worse than the plan it makes for the actual values: bench/polling.py fell from ~1,400 to ~780 parcels/s.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor != "postgresql" or raw is None or not hasattr(raw, "prepare_threshold"):
+        yield
+        return
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
 
 
 def _placeholder(kind: str) -> str:
