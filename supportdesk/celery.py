@@ -24,7 +24,9 @@ app.conf.CELERY_DB_REUSE_MAX = 10_000
 
 @task_prerun.connect
 @task_postrun.connect
-def _close_old_database_connections(**_kwargs: Any) -> None:
+def _close_old_database_connections(*, task: Any = None, **_kwargs: Any) -> None:
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run inside the caller (tests, CELERY_TASK_ALWAYS_EAGER): its connection and transaction are the caller's
     from django.db import close_old_connections
 
     close_old_connections()

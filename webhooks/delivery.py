@@ -73,8 +73,12 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
 def claim(delivery_id: int, now: dt.datetime) -> bool:
     """Take a due delivery for one attempt; False if it is not due or another worker took it."""
     lease = dt.timedelta(seconds=settings.WEBHOOKS_TIMEOUT_SECONDS * 3 + 60)
+    # The delivery's own columns in the UPDATE's WHERE, the subscription in a subquery: a join (subscription__is_active)
+    # makes Django write `WHERE id IN (SELECT ... JOIN ...)`, and PostgreSQL re-checks only the outer condition on a
+    # row another worker has just claimed, so both claims succeeded and the event went out twice.
+    active = WebhookSubscription.objects.filter(is_active=True).values("id")
     return WebhookDelivery.objects.filter(
-        id=delivery_id, status__in=OPEN, next_attempt_at__lte=now, subscription__is_active=True,
+        id=delivery_id, status__in=OPEN, next_attempt_at__lte=now, subscription_id__in=active,
     ).update(attempts=F("attempts") + 1, next_attempt_at=now + lease, last_attempt_at=now) == 1
 
 
