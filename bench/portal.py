@@ -1,6 +1,6 @@
 """P4: buyer case creation with two ~1 MB images, p95 under 20 concurrent buyers.
 
-Usage: .venv/bin/python bench/portal.py [--buyers 20] [--cases 5] [--workers (2 x cores) + 1] [--threads 1]
+Usage: .venv/bin/python bench/portal.py [--buyers 20] [--cases 5] [--workers 2 x cores] [--threads 1]
 Needs PostgreSQL (BENCH_DATABASE_URL) and Redis (BENCH_BROKER_URL, default redis://127.0.0.1:6379/0; the Django
 cache on BENCH_CACHE_URL, default redis://127.0.0.1:6379/6) and gunicorn (requirements-dev.txt).
 
@@ -261,8 +261,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, default=20, help="concurrent buyers")
     parser.add_argument("--cases", type=int, default=5, help="cases each buyer opens")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
-                        help="gunicorn workers (default: gunicorn.conf.py's (2 x cores) + 1)")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
+                        help="gunicorn workers (default: gunicorn.conf.py's two per core)")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when > 1)")
     args = parser.parse_args()
     _stdlib_first()
