@@ -108,11 +108,12 @@ def _database(url: str) -> dict[str, Any]:
         # PostgreSQL stops parsing and planning the same few queries on every request. Behind a pooler in
         # transaction mode without prepared-statement support (PgBouncer < 1.21), set DB_PREPARE_THRESHOLD=0: off.
         threshold = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
-        # Prepared, but planned for each execution's own values (plan_cache_mode): a generic plan for the batches'
-        # long IN lists and VALUES lists misjudges them badly (bench/import.py: 9.6 s with custom plans, 59 s generic).
-        config["OPTIONS"] = {
-            "server_side_binding": True, "prepare_threshold": threshold or None, "options": "-c plan_cache_mode=force_custom_plan",
-        }
+        config["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": threshold or None}
+        if threshold:
+            # Prepared, but planned for each execution's own values: a generic plan for the batches' long IN and
+            # VALUES lists misjudges them badly (bench/import.py: 14 s with custom plans, 59 s generic). Sent as a
+            # startup option, which poolers may refuse: DB_PREPARE_THRESHOLD=0 leaves both out.
+            config["OPTIONS"]["options"] = "-c plan_cache_mode=force_custom_plan"
     return config
 
 
