@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import ParcelFactory
-from tickets.models import (
-    TicketKind,
-)
+from tickets.models import TicketKind
 from tickets.services import ticket_create
 
 
