@@ -26,6 +26,8 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 
+from supportdesk.on_commit import pending_callback
+
 T = TypeVar("T")
 MAX_ENTRIES = 4096  # per scope; past it the memo starts again (a few thousand shops' rows, a few MB at most)
 
@@ -49,8 +51,7 @@ class _NewToken:
 
 def _change_pending(scope: str) -> bool:
     """Whether this connection's open transaction has changed `scope` (its new token waits for the commit)."""
-    callbacks = (entry[1] for entry in connection.run_on_commit)  # (savepoint ids, callback, robust)
-    return any(isinstance(callback, _NewToken) and callback.scope == scope for callback in callbacks)
+    return pending_callback(_NewToken, lambda new: new.scope == scope) is not None
 
 
 def config_changed(scope: str) -> None:
@@ -76,9 +77,8 @@ class _TokenRead:
 def _current_token(scope: str) -> str:
     if not connection.in_atomic_block:
         return _shared_token(scope)
-    read = next((entry[1] for entry in connection.run_on_commit
-                 if isinstance(entry[1], _TokenRead) and entry[1].scope == scope), None)
-    if isinstance(read, _TokenRead):
+    read = pending_callback(_TokenRead, lambda read: read.scope == scope)
+    if read is not None:
         return read.token
     token = _shared_token(scope)
     transaction.on_commit(_TokenRead(scope, token))

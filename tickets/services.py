@@ -11,13 +11,14 @@ import datetime as dt
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logistics.models import Parcel
 from orders.models import Order, Shop, ShopMembership
+from supportdesk.on_commit import pending_callback
 from tickets.assignment import ticket_auto_assign
 
 # Re-exported: the claims' writers live in tickets/claims.py; callers keep importing them from here.
@@ -247,8 +248,8 @@ class _SanitizeBatch:
 def _sanitize_after_commit(attachment_id: int) -> None:
     # The batch is found among the transaction's on-commit callbacks: a savepoint rolled back takes it with it, and
     # a later attachment starts another. An id whose row was rolled back is skipped by the worker ("gone").
-    batch = next((entry[1] for entry in connection.run_on_commit if isinstance(entry[1], _SanitizeBatch)), None)
-    if not isinstance(batch, _SanitizeBatch):
+    batch = pending_callback(_SanitizeBatch)
+    if batch is None:
         batch = _SanitizeBatch()
         transaction.on_commit(batch)
     batch.attachment_ids.append(attachment_id)
