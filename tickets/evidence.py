@@ -325,6 +325,21 @@ def evidence_check_case_budget(*, ticket: Ticket | None, files: Sequence[CleanEv
         )
 
 
+class CaseAttachmentsForm(forms.Form):
+    """A reply to an existing case with an `attachments` field: the files must fit the case's evidence budget.
+    Built with `ticket=`; the desk's and the portal's reply forms share it."""
+
+    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("attachments"):
+            evidence_check_case_budget(ticket=self.ticket, files=cleaned["attachments"])
+        return cleaned
+
+
 def evidence_attach(
     *, message: Message, files: Sequence[CleanEvidence], evidence_kind: str, acting_user: User | None
 ) -> list[Attachment]:

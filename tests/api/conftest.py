@@ -16,6 +16,7 @@ from api.models import TokenScope
 from api.services import token_create
 from orders.models import ShopMembership
 from tests.factories import CarrierFactory, OrderFactory, ParcelFactory, ShopMembershipFactory, TicketFactory, UserFactory
+from tests.webhooks.conftest import dns as dns  # the webhooks tests' fake resolver, for the subscription endpoints
 
 
 @pytest.fixture(autouse=True)

@@ -5,32 +5,13 @@ import pytest
 from tests.api.conftest import assert_problem
 from tests.factories import WebhookSubscriptionFactory
 from tests.logistics.carrier_server import CarrierServer, Reply
-from webhooks import urlguard
 from webhooks.models import TEST_EVENT_TYPE, EventType, WebhookDelivery, WebhookSubscription
 from webhooks.outbox import record_event
 
 pytestmark = pytest.mark.django_db
 
 URL = "https://hooks.example.com/in"
-PUBLIC_IP = "93.184.216.34"
 BODY = {"url": URL, "events": ["case.created", "claim.updated"], "description": "ERP"}
-
-
-@pytest.fixture
-def dns(monkeypatch):
-    """dns["name"] = [addresses]; other names resolve to a public address, numeric hosts as the resolver reads them."""
-    table: dict[str, list[str]] = {}
-    real = urlguard.resolve
-
-    def resolve(host: str, port: int) -> list[str]:
-        if host in table:
-            return table[host]
-        if host.replace(".", "").isdigit() or ":" in host or host.startswith("0x") or host == "localhost":
-            return real(host, port)
-        return [PUBLIC_IP]
-
-    monkeypatch.setattr(urlguard, "resolve", resolve)
-    return table
 
 
 @pytest.fixture

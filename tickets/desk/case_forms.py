@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from logistics.forms import TrackingNumberChangeForm
 from logistics.models import Carrier, Parcel
 from tickets.desk.case_selectors import desk_agents_for
-from tickets.evidence import EvidenceFilesField, evidence_check_case_budget
+from tickets.evidence import CaseAttachmentsForm, EvidenceFilesField
 from tickets.macros import macros_available_to
 from tickets.models import EvidenceKind, Macro, Message, Ticket, TicketPriority, TicketStatus
 
@@ -22,7 +22,7 @@ def new_client_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-class DeskReplyForm(forms.Form):
+class DeskReplyForm(CaseAttachmentsForm):
     """A public reply or an internal note, with evidence; carries what the agent saw and a one-time token."""
 
     visibility = forms.ChoiceField(
@@ -36,16 +36,6 @@ class DeskReplyForm(forms.Form):
     send_anyway = forms.BooleanField(
         label=_("Send anyway: I have read the new messages"), required=False,
     )
-
-    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.ticket = ticket
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("attachments"):
-            evidence_check_case_budget(ticket=self.ticket, files=cleaned["attachments"])
-        return cleaned
 
 
 class AssignForm(forms.Form):

@@ -19,8 +19,8 @@ from django.utils.translation import ngettext
 
 from logistics.models import Parcel
 from orders.models import Order
-from tickets.evidence import CleanEvidence, EvidenceFilesField, evidence_check_case_budget
-from tickets.models import EvidenceKind, Ticket, TicketKind
+from tickets.evidence import CaseAttachmentsForm, CleanEvidence, EvidenceFilesField, evidence_check_case_budget
+from tickets.models import EvidenceKind, TicketKind
 from tickets.portal.case_selectors import new_case_wait
 
 # One line per kind, shown where the buyer picks what went wrong (seeds 000-004: what each problem needs).
@@ -264,7 +264,7 @@ _REPLY_EVIDENCE = (
 )
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(CaseAttachmentsForm):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label=_("Your reply"))
     attachments = EvidenceFilesField(required=False, label=_("Files (optional)"))
     evidence_kind = forms.ChoiceField(
@@ -272,13 +272,4 @@ class ReplyForm(forms.Form):
         label=_("What do the files show?"), help_text=_("So we can tick it off the list of what your case needs."),
     )
 
-    def __init__(self, *args: Any, ticket: Ticket, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.ticket = ticket
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("attachments"):
-            evidence_check_case_budget(ticket=self.ticket, files=cleaned["attachments"])
-        return cleaned
 

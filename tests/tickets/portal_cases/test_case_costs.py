@@ -3,15 +3,14 @@ on the database, and 20 buyers at once queue behind each other), and that the ch
 
 from __future__ import annotations
 
-import io
 from urllib.parse import urlencode
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 
 from tests.factories import OrderFactory, ParcelFactory
+from tests.tickets.portal_cases import helpers
+from tests.tickets.portal_cases.helpers import jpeg
 from tickets.models import Attachment, Ticket, TicketKind
 
 # Session, user, the parcel with its order and shop (one query: the order is not fetched again), the open case
@@ -20,28 +19,8 @@ FORM_QUERIES = 5
 ROUTED_CASE_QUERIES = 18
 
 
-def jpeg(name: str) -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (24, 16), "red").save(buffer, "JPEG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
-
-
 def create_url(order, parcel=None, kind: str = TicketKind.DAMAGED) -> str:
-    params = {"order": order.id, "kind": kind}
-    if parcel is not None:
-        params["parcel"] = parcel.id
-    return f"{reverse('portal:case-create')}?{urlencode(params)}"
-
-
-@pytest.fixture
-def parcel(order):
-    return ParcelFactory(order=order)
-
-
-@pytest.fixture
-def buyer_client(client, customer):
-    client.force_login(customer)
-    return client
+    return helpers.create_url(order, parcel, kind)
 
 
 def damaged(client, order, parcel):
