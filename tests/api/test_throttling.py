@@ -68,7 +68,7 @@ def test_the_redis_counter_is_atomic_and_expires_with_its_window(settings):
     url = settings.CELERY_BROKER_URL
     if not url.startswith("redis://"):
         pytest.fail(f"needs Redis: set CELERY_BROKER_URL=redis://127.0.0.1:6379/0 (got {url!r})")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "throttle-test"}}
+    settings.CACHES = {"default": {"BACKEND": "supportdesk.cache.SharedClientRedisCache", "LOCATION": url, "KEY_PREFIX": "throttle-test"}}
     key = f"throttle:test:redis:{uuid.uuid4().hex}"
     assert _count_concurrently(key, 40) == list(range(1, 41))
     from django.core.cache import caches
