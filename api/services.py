@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import cast
 
 from django.contrib.auth.models import User
@@ -20,7 +21,7 @@ from logistics.models import Parcel
 from orders.models import Order, Shop, ShopMembership
 from tickets.evidence import CleanEvidence, evidence_attach, evidence_check_case_budget
 from tickets.models import Message, Ticket, TicketChannel, TicketPriority
-from tickets.services import message_create, ticket_buyer_reply, ticket_create
+from tickets.services import message_create, ticket_buyer_reply, ticket_open
 
 TOKEN_PREFIX = "sdk_"  # noqa: S105  (a visible prefix, not a secret)
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -77,7 +78,6 @@ def idempotency_records_purge(*, now: dt.datetime | None = None) -> int:
     return deleted
 
 
-@transaction.atomic
 def case_open(
     *, order: Order, parcel: Parcel | None, kind: str, subject: str, body: str, acting_user: User,
     evidence: Sequence[tuple[str, Sequence[CleanEvidence]]] = (), priority: str = TicketPriority.NORMAL,
@@ -87,16 +87,19 @@ def case_open(
     `evidence` is (evidence kind, cleaned files) pairs, checked as in the portal (tickets.evidence).
     Raises ValidationError from ticket_create or the evidence checks.
     """
-    ticket = ticket_create(
-        shop=order.shop, buyer=cast(User, order.buyer), kind=kind, subject=subject, body=body, order=order, parcel=parcel,
-        channel=TicketChannel.API, priority=priority, acting_user=acting_user,
-    )
     files = [file for _kind, group in evidence for file in group]
-    if files:
-        evidence_check_case_budget(ticket=ticket, files=files)
-        first = cast(Message, ticket.messages.first())  # ticket_create always writes the first message
-        for evidence_kind, group in evidence:
-            evidence_attach(message=first, files=group, evidence_kind=evidence_kind, acting_user=acting_user)
+    # A transaction of its own (a savepoint inside a caller's) only where something can be refused after the case is
+    # written: its files. ticket_open checks all else before it writes, and writes atomically (SAVEPOINT and RELEASE
+    # were two of the nine statements of a create, benchmark P5).
+    with transaction.atomic() if files else nullcontext():
+        ticket, first = ticket_open(
+            shop=order.shop, buyer=cast(User, order.buyer), kind=kind, subject=subject, body=body, order=order, parcel=parcel,
+            channel=TicketChannel.API, priority=priority, acting_user=acting_user,
+        )
+        if files:
+            evidence_check_case_budget(ticket=ticket, files=files)
+            for evidence_kind, group in evidence:
+                evidence_attach(message=first, files=group, evidence_kind=evidence_kind, acting_user=acting_user)
     return ticket
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from api.models import IdempotencyRecord
 from api.services import idempotency_records_purge
 from tests.api.conftest import assert_problem, png_bytes
+from tests.factories import OrderFactory, ParcelFactory
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +130,15 @@ def test_a_key_costs_four_statements_over_the_same_create_without_one(api, order
     # The claim (INSERT ... ON CONFLICT DO NOTHING, no savepoint of its own), the stored response (UPDATE), and the
     # SAVEPOINT / RELEASE that case_open's transaction becomes inside the key's.
     assert len(with_key) - len(without_key) == 4
+
+
+def test_a_refusal_from_inside_the_case_service_is_kept_and_replayed(api, order, carrier):
+    """The parcel-of-another-order check runs inside case_open, within the key's transaction, which must stay usable."""
+    elsewhere = ParcelFactory(order=OrderFactory(shop=order.shop, buyer=order.buyer), carrier=carrier)
+    body = _case(order, parcel=elsewhere.id)
+    first = api.post("/api/v1/cases", body, headers=KEY)
+    assert assert_problem(first, 400)["errors"]["parcel"]
+    again = api.post("/api/v1/cases", body, headers=KEY)
+    assert again.status_code == 400 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert not Ticket.objects.exists()
