@@ -1,20 +1,23 @@
 """P5: the integration API at 1,000,000 cases: list p95 at any cursor depth, case creation req/s.
 
-Usage: .venv/bin/python bench/api.py [--cases 1000000] [--workers 2] [--threads 4] [--requests 300] [--creates 3000]
-       [--concurrency 16]
+Usage: .venv/bin/python bench/api.py [--cases 1000000] [--workers 2] [--threads 4] [--requests 300]
+       [--client wrk|httpx] [--seconds 15] [--creates 3000] [--concurrency 16]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_api), Redis for the throttle
-counters (BENCH_REDIS_URL, default redis://127.0.0.1:6379/7) and gunicorn (requirements-dev.txt).
+counters (BENCH_REDIS_URL, default redis://127.0.0.1:6379/7), gunicorn (requirements-dev.txt) and, for the create
+load, wrk (`apt-get install wrk`; without it the httpx client below is used).
 
 Cases are generated in SQL (generate_series) once and reused: 90 % in the bench shop, 10 % in a second shop, so
 the token's scope filter has something to leave out; five cases per order. The app runs under gunicorn (2 gthread
 workers of 4 threads by default, DEBUG=0) on loopback with its production middleware, token authentication, throttling (counted in Redis,
-rates raised so they never trigger) and idempotency keys. One httpx client then
-- lists `GET /api/v1/cases?page_size=50` --requests times each at the first page, at the middle and at the end
+rates raised so they never trigger) and idempotency keys. Then
+- one httpx client lists `GET /api/v1/cases?page_size=50` --requests times each at the first page, at the middle and at the end
   of the cursor (the cursor built for a position there, as the API's `next` links encode it), and with
   `updated_since` + `ordering=updated_at` deep in the cursor; the slowest p95 of the four is the result;
-- creates cases, `POST /api/v1/cases` with a fresh Idempotency-Key each, --concurrency at a time (asyncio), and
-  reports requests per second over the whole run (every answer must be 201).
-Last line: P5 list_p95_ms=<n> create_rps=<n>
+- cases are created, `POST /api/v1/cases` with a fresh Idempotency-Key each, --concurrency at a time, by wrk
+  (bench/create_cases.lua) for --seconds, or with --client httpx by an asyncio httpx client for --creates cases;
+  requests per second over the whole run is the result (every answer must be 201). The load generator shares the
+  two cores with the server: httpx spends ~1.9 ms of CPU a request, wrk ~0.1 ms (docs/benchmarks.md).
+Last line: P5 list_p95_ms=<n> create_rps=<n> client=<wrk|httpx>
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import asyncio
 import base64
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -171,12 +175,29 @@ async def create_cases(url: str, secret: str, order_id: int, total: int, concurr
     return total / wall
 
 
+def create_cases_wrk(url: str, secret: str, order_id: int, seconds: int, concurrency: int) -> float:
+    """Req/s of `wrk` (C, one thread) creating cases for `seconds`: the load generator takes ~0.1 ms of CPU a request
+    where httpx takes ~1.9 ms, CPU the server shares on a two-core machine. Raises if any answer was not 201."""
+    command = ["wrk", "--threads", "1", "--connections", str(concurrency), "--duration", f"{seconds}s", "--timeout", "30s",
+               "--script", str(ROOT / "bench" / "create_cases.lua"), url, "--", secret, str(order_id), uuid.uuid4().hex[:12]]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    summary = next(line for line in output.splitlines() if line.startswith("wrk: "))
+    fields = dict(part.split("=", 1) for part in summary[5:].split(" first_failure=")[0].split())
+    if int(fields["failures"]):
+        raise RuntimeError(f"{fields['failures']} creates failed; first: {summary.split('first_failure=', 1)[1]}")
+    print(summary, flush=True)
+    return int(fields["requests"]) / float(fields["seconds"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--requests", type=int, default=300, help="list requests per depth")
-    parser.add_argument("--creates", type=int, default=3000)
+    parser.add_argument("--creates", type=int, default=3000, help="cases created by the httpx client")
+    parser.add_argument("--client", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx",
+                        help="the create load: wrk (Debian package wrk; default where installed) or httpx (asyncio)")
+    parser.add_argument("--seconds", type=int, default=15, help="how long wrk creates cases")
     parser.add_argument("--concurrency", type=int, default=16)
     # 4 threads: a create waits on PostgreSQL for ~17 round trips and the commit's fsync, which another thread of the
     # worker fills with work (1 -> 4 threads: 42 -> 73 req/s on the loaded 2-core machine); 8 was no better.
@@ -210,15 +231,21 @@ def main() -> None:
                     "cursor": cursor_at(mine.order_by("updated_at", "id").values_list("updated_at", flat=True)[mine.count() // 2]),
                 }, args.requests),
             ]
-        rps = asyncio.run(create_cases(url, secret, order_id, args.creates, args.concurrency))
-        print(f"create: {args.creates} cases, {args.concurrency} at a time: {rps:.0f} req/s with {args.workers} gunicorn workers "
+        if args.client == "wrk":
+            asyncio.run(create_cases(url, secret, order_id, 100, args.concurrency))  # warm every thread's connection
+            rps = create_cases_wrk(url, secret, order_id, args.seconds, args.concurrency)
+            load = f"wrk for {args.seconds} s"
+        else:
+            rps = asyncio.run(create_cases(url, secret, order_id, args.creates, args.concurrency))
+            load = f"httpx, {args.creates} cases"
+        print(f"create ({load}), {args.concurrency} at a time: {rps:.0f} req/s with {args.workers} gunicorn workers "
               f"× {args.threads} thread(s); "
               f"load average (1 min) {os.getloadavg()[0]:.2f}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
         _drop_queue(queue)
-    print(f"P5 list_p95_ms={max(p95s):.0f} create_rps={rps:.0f}")
+    print(f"P5 list_p95_ms={max(p95s):.0f} create_rps={rps:.0f} client={args.client}")
 
 
 def _drop_queue(queue: str) -> None:
