@@ -22,6 +22,7 @@ from api.models import ApiToken
 from logistics.models import Parcel
 from orders.models import Order, Shop
 from orders.selectors import shop_ids_for_user
+from supportdesk.compiled import CompiledGet
 from tickets.models import Claim, Message, Ticket
 from webhooks.models import WebhookSubscription
 
@@ -98,9 +99,24 @@ def _get(queryset: QuerySet[M], pk: object, what: str) -> M:
         raise Http404(what) from None
 
 
+# A token's order look-up, compiled once per process (it is a third of the CPU of opening a case, benchmark P5).
+_ORDER_IN_SHOP = CompiledGet(
+    Order, lambda order_id, shop_id: Order.objects.filter(pk=order_id, shop_id=shop_id),
+    probes=(-1_000_001, -1_000_002), related=("shop", "buyer"),
+)
+
+
 def get_order_for_principal(who: Principal, order_id: object) -> Order:
     """The order if the caller reaches its shop. Raises Http404 for "no such order" and "not yours" alike."""
-    return _get(orders_for(who), order_id, "No such order")
+    if who.token is None:
+        return _get(orders_for(who), order_id, "No such order")
+    try:
+        order = _ORDER_IN_SHOP.get(order_id, who.token.shop_id)
+    except (ValueError, TypeError):
+        order = None
+    if order is None:
+        raise Http404("No such order")
+    return order
 
 
 def get_parcel_for_principal(who: Principal, parcel_id: object, *, queryset: QuerySet[Parcel] | None = None) -> Parcel:
