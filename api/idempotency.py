@@ -65,8 +65,8 @@ def fingerprint(request: Request) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _insert(owner: str, key: str, digest: str, now: dt.datetime, expires: dt.datetime) -> bool:
-    """Insert the record unless (owner, key) has one; True if inserted.
+def _insert(owner: str, key: str, digest: str, now: dt.datetime, expires: dt.datetime) -> int | None:
+    """Insert the record unless (owner, key) has one; its id if inserted.
 
     ON CONFLICT DO NOTHING instead of an INSERT in a savepoint: two statements fewer per request. On PostgreSQL
     it waits, as the plain INSERT does, for a concurrent transaction that inserted the same key to end.
@@ -79,16 +79,29 @@ def _insert(owner: str, key: str, digest: str, now: dt.datetime, expires: dt.dat
            f"ON CONFLICT ({owner_col}, {key_col}) DO NOTHING RETURNING {pk}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [owner, key, digest, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(expires)])
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+        return None if row is None else int(row[0])
 
 
-def _claim(owner: str, key: str, digest: str) -> IdempotencyRecord | None:
-    """Insert the record; None if it is ours, else the one stored before (an expired one is replaced)."""
+def _keep(record_id: int, status_code: int, body: Any) -> None:
+    """Store the response on the claimed record: one UPDATE by id, written by hand like _insert (the ORM's UPDATE
+    and its compiling were ~8 % of the CPU of an API create, benchmark P5)."""
+    meta, ops = IdempotencyRecord._meta, connection.ops
+    status_field, body_field = meta.get_field("status_code"), meta.get_field("body")
+    sql = (f"UPDATE {ops.quote_name(meta.db_table)} SET {ops.quote_name(status_field.column)} = %s, "  # noqa: S608 (names from _meta)
+           f"{ops.quote_name(body_field.column)} = %s WHERE {ops.quote_name(meta.pk.column)} = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [status_code, body_field.get_db_prep_save(body, connection), record_id])
+
+
+def _claim(owner: str, key: str, digest: str) -> int | IdempotencyRecord:
+    """Insert the record and return its id, or return the one stored before (an expired one is replaced)."""
     now = timezone.now()
     expires = now + dt.timedelta(hours=int(settings.API_IDEMPOTENCY_HOURS))
     for _attempt in range(2):
-        if _insert(owner, key, digest, now, expires):
-            return None
+        record_id = _insert(owner, key, digest, now, expires)
+        if record_id is not None:
+            return record_id
         stored = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
         if stored is not None and stored.expires_at >= now:
             return stored
@@ -121,9 +134,9 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             raise exceptions.ValidationError({HEADER: [_("Use 1 to 255 visible ASCII characters.")]})
         owner, digest = principal(request).owner_key, fingerprint(request)
         with transaction.atomic():
-            stored = _claim(owner, key, digest)
-            if stored is not None:
-                return _replay(stored, digest)
+            claimed = _claim(owner, key, digest)
+            if isinstance(claimed, IdempotencyRecord):
+                return _replay(claimed, digest)
             try:
                 response = handler(view, request, *args, **kwargs)
             except Exception as exc:
@@ -131,8 +144,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             if response.status_code >= 500 or response.status_code in _NOT_KEPT:
                 transaction.set_rollback(True)
                 return response
-            body = _storable(json.loads(json.dumps(response.data, cls=encoders.JSONEncoder)))
-            IdempotencyRecord.objects.filter(owner=owner, key=key).update(status_code=response.status_code, body=body)
+            _keep(claimed, response.status_code, _storable(json.loads(json.dumps(response.data, cls=encoders.JSONEncoder))))
         return response
 
     return wrapper
