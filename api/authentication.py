@@ -31,6 +31,17 @@ _TOKEN_BY_HASH = CompiledGet(
 )
 
 
+def bearer_secret(request: Request) -> str | None:
+    """The secret of a well-formed `Authorization: Bearer …` header, else None (authentication says what is wrong)."""
+    parts = get_authorization_header(request).split()
+    if len(parts) != 2 or parts[0].lower() != ApiTokenAuthentication.keyword.lower().encode():
+        return None
+    try:
+        return parts[1].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
 class ApiTokenAuthentication(BaseAuthentication):
     """The token acts with its creator's rights, limited to the token's shop (see api.access).
 

@@ -7,33 +7,46 @@ request of the window in one cache value, read, trimmed and written back whole o
 with the rate (1,200 timestamps pickled twice a request at 1200/min) and two concurrent requests can both write
 back the same old list, letting more through than the rate. A window allows at most its number of requests; a
 client that spends it at the very end of one window and the start of the next gets up to twice in a short span,
-the usual trade of fixed windows.
+the usual trade of fixed windows. The IP's and the token's counters go to Redis in one pipeline, before
+authentication: a token is counted under the hash of its secret, which the header gives.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
-from api.models import ApiToken
+from api.authentication import bearer_secret
+from api.services import token_hash
 
 
 def count_in_window(key: str, window_seconds: int) -> int:
     """Add one to `key`'s counter, which expires with its window, and return the count."""
+    return count_in_windows([(key, window_seconds)])[0]
+
+
+def count_in_windows(counters: Sequence[tuple[str, int]]) -> list[int]:
+    """count_in_window for several (key, window seconds) counters, in one round trip on Redis."""
     cache = caches["default"]
-    if isinstance(cache, RedisCache):  # one round trip: INCR and EXPIRE in a pipeline
-        full_key = cache.make_and_validate_key(key)
-        pipeline = cache._cache.get_client(full_key, write=True).pipeline()  # type: ignore[attr-defined]  # Django's client
-        pipeline.incr(full_key)
-        pipeline.expire(full_key, window_seconds + 1)
-        count, _expiry_set = pipeline.execute()
-        return int(count)
+    if isinstance(cache, RedisCache):  # INCR and EXPIRE of every counter in one pipeline
+        full_keys = [cache.make_and_validate_key(key) for key, _seconds in counters]
+        pipeline = cache._cache.get_client(full_keys[0], write=True).pipeline()  # type: ignore[attr-defined]  # Django's client
+        for full_key, (_key, seconds) in zip(full_keys, counters, strict=True):
+            pipeline.incr(full_key)
+            pipeline.expire(full_key, seconds + 1)
+        return [int(count) for count in pipeline.execute()[::2]]
+    return [_count_in_cache(cache, key, seconds) for key, seconds in counters]
+
+
+def _count_in_cache(cache: BaseCache, key: str, window_seconds: int) -> int:
     cache.add(key, 0, timeout=window_seconds + 1)
     try:
         return int(cache.incr(key))
@@ -60,29 +73,53 @@ class WindowRateThrottle(BaseThrottle):
         raise NotImplementedError
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        ident = self.get_cache_key(request, view)
-        if ident is None:
-            return True
-        allowed, seconds = _parse_rate(self.get_rate())
-        now = time.time()
-        window = int(now // seconds)
-        self.retry_after = (window + 1) * seconds - now
-        return count_in_window(f"throttle:{self.scope}:{ident}:{window}", seconds) <= allowed
+        return first_throttled([self], request, view) is None
 
     def wait(self) -> float:
         return self.retry_after
 
+    def counter(self, request: Request, view: APIView) -> tuple[str, int, int] | None:
+        """(cache key, window seconds, requests allowed) of the window now, or None if this throttle does not apply."""
+        ident = self.get_cache_key(request, view)
+        if ident is None:
+            return None
+        allowed, seconds = _parse_rate(self.get_rate())
+        now = time.time()
+        window = int(now // seconds)
+        self.retry_after = (window + 1) * seconds - now
+        return f"throttle:{self.scope}:{ident}:{window}", seconds, allowed
+
+
+def first_throttled(throttles: Sequence[WindowRateThrottle], request: Request, view: APIView) -> WindowRateThrottle | None:
+    """Count this request in every throttle's window at once (one round trip); the first throttle it exceeds, if any."""
+    counters = [(throttle, counter) for throttle in throttles if (counter := throttle.counter(request, view)) is not None]
+    if not counters:
+        return None
+    counts = count_in_windows([(key, seconds) for _throttle, (key, seconds, _allowed) in counters])
+    return next((throttle for (throttle, (_k, _s, allowed)), count in zip(counters, counts, strict=True) if count > allowed), None)
+
 
 class TokenRateThrottle(WindowRateThrottle):
+    """A token's requests, counted under its hash: known before authentication, so api.views.base counts them in the
+    same round trip as the IP's."""
+
     scope = "api_token"
 
     def get_rate(self) -> str:
         return str(settings.API_THROTTLE_TOKEN_RATE)
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        if isinstance(request.auth, ApiToken):
-            return f"token-{request.auth.id}"
-        if request.user and request.user.is_authenticated:
+        secret = bearer_secret(request)
+        return None if secret is None else f"token-{token_hash(secret)[:32]}"
+
+
+class SignedInRateThrottle(TokenRateThrottle):
+    """A signed-in user's requests without a token (the app's own pages), at the token rate, once authenticated."""
+
+    scope = "api_user"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if bearer_secret(request) is None and request.user and request.user.is_authenticated:
             return f"user-{request.user.pk}"
         return None
 

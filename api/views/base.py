@@ -22,16 +22,17 @@ from rest_framework.views import APIView
 from api.access import Principal, principal
 from api.filters import StrictFilterBackend, StrictOrderingFilter
 from api.pagination import ApiCursorPagination
-from api.throttling import IPRateThrottle, TokenRateThrottle
+from api.throttling import IPRateThrottle, SignedInRateThrottle, TokenRateThrottle, first_throttled
 
 
 class ApiView(APIView):
-    throttle_classes = [TokenRateThrottle]
+    throttle_classes = [SignedInRateThrottle]  # after authentication; the IP's and a token's are counted in initial()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        ip = IPRateThrottle()
-        if not ip.allow_request(request, self):  # before authentication: token guessing is throttled too
-            raise Throttled(wait=ip.wait())
+        # Before authentication, so token guessing is throttled too; both counters in one round trip.
+        throttled = first_throttled([IPRateThrottle(), TokenRateThrottle()], request, self)
+        if throttled is not None:
+            raise Throttled(wait=throttled.wait())
         super().initial(request, *args, **kwargs)
 
     @property

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.api.conftest import assert_problem
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,20 @@ def test_per_token_rate_answers_429_with_retry_after(api, other_api, settings):
     assert_problem(response, 429)
     assert 0 < int(response["Retry-After"]) <= 60
     assert other_api.get("/api/v1/carriers").status_code == 200  # another token has its own budget
+
+
+def test_signed_in_users_have_a_budget_of_their_own(client, agent, settings):
+    settings.API_THROTTLE_TOKEN_RATE = "2/min"
+    client.force_login(agent)
+    assert [client.get("/api/v1/carriers").status_code for _ in range(3)] == [200, 200, 429]
+    other = Client()
+    other.force_login(UserFactory())
+    assert other.get("/api/v1/carriers").status_code == 200
+
+
+def test_a_token_is_counted_once_a_request(api, settings):
+    settings.API_THROTTLE_TOKEN_RATE = "4/min"
+    assert [api.get("/api/v1/carriers").status_code for _ in range(5)] == [200] * 4 + [429]
 
 
 def test_per_ip_rate_counts_before_authentication(settings):
@@ -56,6 +71,14 @@ def _count_concurrently(key: str, calls: int) -> list[int]:
         return sorted(pool.map(lambda _n: count_in_window(key, 60), range(calls)))
 
 
+def test_several_counters_are_counted_in_one_call():
+    from api.throttling import count_in_windows
+
+    assert count_in_windows([("throttle:test:a", 60), ("throttle:test:b", 60)]) == [1, 1]
+    assert count_in_windows([("throttle:test:a", 60), ("throttle:test:b", 60)]) == [2, 2]
+    assert count_in_windows([("throttle:test:b", 60)]) == [3]
+
+
 def test_concurrent_requests_are_all_counted():
     """DRF's SimpleRateThrottle read and wrote back a list, so two requests at once could count as one."""
     assert _count_concurrently("throttle:test:concurrent", 40) == list(range(1, 41))
@@ -75,3 +98,8 @@ def test_the_redis_counter_is_atomic_and_expires_with_its_window(settings):
 
     ttl = redis.Redis.from_url(url).ttl(caches["default"].make_and_validate_key(key))
     assert 0 < ttl <= 61
+    from api.throttling import count_in_windows
+
+    pair = [(f"{key}:a", 60), (f"{key}:b", 3600)]
+    assert count_in_windows(pair) == [1, 1] and count_in_windows(pair) == [2, 2]
+    assert 0 < redis.Redis.from_url(url).ttl(caches["default"].make_and_validate_key(f"{key}:b")) <= 3601
