@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 # This script is named like the standard library's queue module, which psycopg and Django import: take its
 # folder off the front of sys.path so theirs wins, and look for _common.py at the end instead.
@@ -125,6 +126,13 @@ def ensure_people():  # type: ignore[no-untyped-def]
     return shops, carriers, agents, lead
 
 
+def _execute_each(cursor: Any, script: str, params: dict[str, Any]) -> None:
+    """The script's statements one by one: with parameters bound by the server (settings.py), one execute() takes one."""
+    for statement in script.split(";\n"):
+        if statement.strip():
+            cursor.execute(statement, params)
+
+
 def ensure_cases(target: int) -> int:
     from django.db import connection
 
@@ -138,7 +146,7 @@ def ensure_cases(target: int) -> int:
         raise SystemExit(f"bench_queue holds {have:,} bench cases, fewer than --cases {target:,}: drop the database and run again")
     with connection.cursor() as cursor:
         buyer_base = _max_id(cursor, "auth_user")
-        cursor.execute(BUYERS_SQL, {"base": buyer_base, "buyers": BUYERS})
+        _execute_each(cursor, BUYERS_SQL, {"base": buyer_base, "buyers": BUYERS})
         bases = {name: _max_id(cursor, table) for name, table in
                  (("order_base", "orders_order"), ("parcel_base", "logistics_parcel"), ("ticket_base", "tickets_ticket"))}
         params = {
@@ -148,7 +156,7 @@ def ensure_cases(target: int) -> int:
         }
         for start in range(1, target + 1, CHUNK):
             started = time.perf_counter()
-            cursor.execute(CASES_SQL, {**params, "start": start, "stop": min(target, start + CHUNK - 1)})
+            _execute_each(cursor, CASES_SQL, {**params, "start": start, "stop": min(target, start + CHUNK - 1)})
             print(f"  cases {start:,}..{min(target, start + CHUNK - 1):,} in {time.perf_counter() - started:.1f}s", flush=True)
         for table in ("auth_user", "orders_buyerprofile", "orders_order", "logistics_parcel", "tickets_ticket", "logistics_trackingnumberchange"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
