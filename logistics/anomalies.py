@@ -17,6 +17,7 @@ from django.utils import timezone
 from logistics.models import AnomalyKind, Carrier, CarrierThreshold, Parcel, ParcelAnomaly
 from logistics.statuses import ACTIVE_STATUSES, ParcelStatus
 from logistics.webhook_events import record_new_anomalies
+from supportdesk.sql import unprepared
 
 _FORWARD = Q(direction=Parcel.Direction.FORWARD)
 
@@ -75,7 +76,7 @@ def anomalies_sweep(*, now: dt.datetime | None = None) -> SweepReport:
     """Record every new anomaly once and resolve those that no longer hold. Idempotent."""
     now = now or timezone.now()
     report = SweepReport()
-    with transaction.atomic():
+    with unprepared(), transaction.atomic():  # set-based statements, best planned for their values
         conditions = anomaly_conditions(now)
         for kind, condition in conditions.items():
             report.recorded += _record(kind, Parcel.objects.filter(condition), now)

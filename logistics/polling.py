@@ -91,7 +91,8 @@ def poll_due_parcels(*, now: dt.datetime | None = None) -> int:
     carriers = Carrier.objects.filter(is_active=True, adapter__in=pollable_adapters())
     claimed = 0
     for carrier in carriers.filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now)):
-        ids = parcels_claim_due(carrier=carrier, limit=carrier_batch_budget(carrier, tick), now=now, lease=lease)
+        with unprepared():  # long id lists, best planned for their values (supportdesk.sql.unprepared)
+            ids = parcels_claim_due(carrier=carrier, limit=carrier_batch_budget(carrier, tick), now=now, lease=lease)
         for start in range(0, len(ids), carrier.max_batch):
             parcels_refresh_task.delay(carrier.id, ids[start : start + carrier.max_batch])
         claimed += len(ids)

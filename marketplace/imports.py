@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from marketplace.postings import BATCH, postings_upsert
 from marketplace.report import ParsedReport, parse_report
 from orders.models import Shop
+from supportdesk.sql import unprepared
 
 
 @dataclass
@@ -42,11 +43,12 @@ def postings_import(*, shop: Shop, raw: bytes, progress: Callable[[int, int], No
     done = len(parsed.rejected)
     if progress:
         progress(done, parsed.rows)
-    for start in range(0, len(parsed.postings), BATCH):
-        _import_batch(shop, parsed, start, report)
-        done += sum(len(p.lines) for p in parsed.postings[start : start + BATCH])
-        if progress:
-            progress(done, parsed.rows)
+    with unprepared():  # the batches' statements are best planned for their values (supportdesk.sql.unprepared)
+        for start in range(0, len(parsed.postings), BATCH):
+            _import_batch(shop, parsed, start, report)
+            done += sum(len(p.lines) for p in parsed.postings[start : start + BATCH])
+            if progress:
+                progress(done, parsed.rows)
     report.postings = report.created + report.updated + report.unchanged
     report.rejected.sort()
     report.notes.sort()

@@ -105,15 +105,13 @@ def _database(url: str) -> dict[str, Any]:
     elif config["ENGINE"].endswith("postgresql"):
         # Parameters bound by the server (libpq sends them) rather than quoted into the SQL in Python, and statements
         # a connection runs again and again prepared once (psycopg prepares one after DB_PREPARE_THRESHOLD runs), so
-        # PostgreSQL stops parsing and planning the same few queries on every request. Behind a pooler in
-        # transaction mode without prepared-statement support (PgBouncer < 1.21), set DB_PREPARE_THRESHOLD=0: off.
+        # PostgreSQL stops parsing and planning the same few queries on every request. Set-based batches (the CSV
+        # import, the tracking ingest, the anomaly sweep, reports) run unprepared (supportdesk.sql.unprepared): a
+        # generic plan for their long IN and VALUES lists misjudges them (bench/import.py: 19 s planned for its
+        # values, 83 s generic). Behind a pooler in transaction mode without prepared-statement support
+        # (PgBouncer < 1.21), set DB_PREPARE_THRESHOLD=0: off.
         threshold = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0)
         config["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": threshold or None}
-        if threshold:
-            # Prepared, but planned for each execution's own values: a generic plan for the batches' long IN and
-            # VALUES lists misjudges them badly (bench/import.py: 14 s with custom plans, 59 s generic). Sent as a
-            # startup option, which poolers may refuse: DB_PREPARE_THRESHOLD=0 leaves both out.
-            config["OPTIONS"]["options"] = "-c plan_cache_mode=force_custom_plan"
     return config
 
 

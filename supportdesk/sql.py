@@ -18,11 +18,14 @@ PG_TYPES = {"bigint": "bigint", "text": "text", "timestamptz": "timestamptz", "n
 
 @contextmanager
 def unprepared() -> Iterator[None]:
-    """Run the block without psycopg's prepared statements (settings: DB_PREPARE_THRESHOLD).
+    """Run the block without psycopg's prepared statements (settings: DB_PREPARE_THRESHOLD): each statement is
+    planned for its own values.
 
-    For set-based batches like the tracking ingest: their statements repeat with the same shape (40 parcels a
-    batch), so they would be prepared, and PostgreSQL's generic plan for a prepared VALUES list or id list is
-    worse than the plan it makes for the actual values: bench/polling.py fell from ~1,400 to ~780 parcels/s.
+    For set-based batches (the tracking ingest, the CSV import, the anomaly sweep, reports): their statements repeat
+    with the same shape, so they would be prepared, and once PostgreSQL settles on a generic plan for a prepared
+    VALUES or id list it is far worse than the plan it makes for the actual values: bench/polling.py fell from
+    ~1,400 to ~780 parcels/s, bench/import.py went from 19 to 83 s. The requests' small statements (look-ups by key,
+    single-row INSERTs) keep theirs prepared: their generic plan is the custom one, made once.
     """
     connection.ensure_connection()
     raw = connection.connection

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
+from django.db import connection
 
 from orders.models import ShopMembership
 from tests.factories import BuyerFactory, OrderFactory, ShopFactory, ShopMembershipFactory, UserFactory
@@ -64,3 +69,23 @@ def other_customer(db):
 @pytest.fixture
 def order(shop, customer):
     return OrderFactory(shop=shop, buyer=customer)
+
+
+@pytest.fixture
+def prepare_thresholds() -> Callable[[], Any]:
+    """`with prepare_thresholds() as seen:` lists psycopg's prepare threshold for every statement run inside; None
+    means the statement ran unprepared (supportdesk.sql.unprepared). PostgreSQL only."""
+
+    @contextmanager
+    def watch() -> Iterator[list[int | None]]:
+        assert connection.vendor == "postgresql", "run with DATABASE_URL=postgres://… (CI does)"
+        seen: list[int | None] = []
+
+        def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            seen.append(connection.connection.prepare_threshold)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            yield seen
+
+    return watch

@@ -102,3 +102,12 @@ def test_sweep_query_count_does_not_grow_with_parcels():
         return len(queries)
 
     assert sweep_queries(3) == sweep_queries(40)
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_the_sweep_runs_unprepared(prepare_thresholds):
+    silent_parcel(10)
+    with prepare_thresholds() as seen:
+        anomalies_sweep()
+    assert len(seen) > 5 and set(seen) == {None}

@@ -53,3 +53,14 @@ def test_a_clash_inside_copy_is_a_django_integrity_error(shop: Any) -> None:
            "placed_at": taken.placed_at}
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(Order, [row])
+
+
+def test_the_import_runs_unprepared(shop: Any, carriers: Any, prepare_thresholds: Any) -> None:
+    """A generic plan for the batches' long IN lists took bench/import.py from 19 to 83 s."""
+    raw = report_csv([report_row(f"1000000{n}-0001-1", Статус="Доставляется") for n in range(3)])
+    with prepare_thresholds() as seen:
+        postings_import(shop=shop, raw=raw)
+    assert seen and set(seen) == {None}
+    with prepare_thresholds() as seen:
+        Order.objects.filter(shop=shop).count()
+    assert seen == [5]  # prepared again after the import

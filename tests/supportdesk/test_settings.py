@@ -67,9 +67,9 @@ def test_sessions_come_from_the_cache_only_when_it_is_shared(redis_url, engine):
 
 
 @pytest.mark.parametrize(("threshold", "options"), [
-    # parameters bound by the server, repeated statements prepared and planned for their own values
-    ("", "{'server_side_binding': True, 'prepare_threshold': 5, 'options': '-c plan_cache_mode=force_custom_plan'}"),
-    # behind a pooler that cannot keep prepared statements (nor take startup options)
+    # parameters bound by the server, repeated statements prepared
+    ("", "{'server_side_binding': True, 'prepare_threshold': 5}"),
+    # behind a pooler that cannot keep prepared statements
     ("0", "{'server_side_binding': True, 'prepare_threshold': None}"),
 ])
 def test_postgresql_binds_on_the_server_and_prepares_repeated_statements(threshold, options):

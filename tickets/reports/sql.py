@@ -19,6 +19,8 @@ from django.db.models import Aggregate, Count, F, FloatField, Func, QuerySet, Va
 from django.db.models.functions import RowNumber
 from django.db.models.sql.compiler import SQLCompiler
 
+from supportdesk.sql import unprepared
+
 Row = dict[str, Any]
 
 
@@ -26,8 +28,8 @@ Row = dict[str, Any]
 def report_session() -> Iterator[None]:
     """Build reports in one transaction; on PostgreSQL with REPORTS_WORK_MEM for its sorts and hashes (this
     transaction only). A period's scorecard sorts and hashes every parcel of it: at the default 4 MB they spill to
-    disk (bench/reports.py)."""
-    with transaction.atomic():
+    disk (bench/reports.py). Unprepared: each aggregate is planned for its period (supportdesk.sql.unprepared)."""
+    with unprepared(), transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.REPORTS_WORK_MEM])

@@ -35,3 +35,13 @@ def test_grouped_rows_use_percentile_cont_in_one_query(parcels, django_assert_nu
         rows = grouped_rows(queryset, keys=["carrier_pk"], measures={}, percentiles={"p90": ("transit_days", 0.9)})
     assert "percentile_cont(0.9) WITHIN GROUP (ORDER BY" in captured.captured_queries[0]["sql"]
     assert [row["p90"] for row in rows] == [approx(8.2), approx(4.6)]
+
+
+def test_reports_are_built_unprepared(parcels, cases, prepare_thresholds):
+    """Each aggregate is planned for its own period, not by a generic plan a connection settled on earlier."""
+    require_postgres()
+    from tickets.reports.tables import build_tables
+
+    with prepare_thresholds() as seen:
+        tables = build_tables(march(Shop.objects.all()))
+    assert tables and len(seen) > 3 and set(seen) == {None}
