@@ -26,7 +26,7 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 
-from supportdesk.on_commit import pending_callback
+from supportdesk.on_commit import pending_callback, pending_callbacks
 
 T = TypeVar("T")
 MAX_ENTRIES = 4096  # per scope; past it the memo starts again (a few thousand shops' rows, a few MB at most)
@@ -76,23 +76,33 @@ class _TokenRead:
 
 def _current_token(scope: str) -> str:
     if not connection.in_atomic_block:
-        return _shared_token(scope)
+        return _shared_tokens([scope])[scope]
     read = pending_callback(_TokenRead, lambda read: read.scope == scope)
     if read is not None:
         return read.token
-    token = _shared_token(scope)
-    transaction.on_commit(_TokenRead(scope, token))
-    return token
+    # With it, the tokens of the other scopes this process keeps memos of, in the same round trip: a transaction that
+    # reads one usually reads the others (a new case: routing and webhook subscriptions). Reading a token early is
+    # safe: it only has to be read before what is filed under it is loaded.
+    read_before = {read.scope for read in pending_callbacks(_TokenRead)}
+    others = [other for other in _memos if other != scope and other not in read_before]
+    tokens = _shared_tokens([scope, *others])
+    for name, token in tokens.items():
+        transaction.on_commit(_TokenRead(name, token))
+    return tokens[scope]
 
 
-def _shared_token(scope: str) -> str:
+def _shared_tokens(scopes: list[str]) -> dict[str, str]:
     cache = caches["default"]
-    token = cache.get(_token_key(scope))
-    if token is None:  # never set, or evicted: a fresh random token can match no memo
-        token = secrets.token_hex(8)
-        if not cache.add(_token_key(scope), token, timeout=None):
-            token = cache.get(_token_key(scope)) or token
-    return str(token)
+    found = cache.get_many([_token_key(scope) for scope in scopes])
+    tokens = {}
+    for scope in scopes:
+        token = found.get(_token_key(scope))
+        if token is None:  # never set, or evicted: a fresh random token can match no memo
+            token = secrets.token_hex(8)
+            if not cache.add(_token_key(scope), token, timeout=None):
+                token = cache.get(_token_key(scope)) or token
+        tokens[scope] = str(token)
+    return tokens
 
 
 def config_cached(scope: str, key: Hashable, load: Callable[[], T]) -> T:

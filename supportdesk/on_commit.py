@@ -18,8 +18,9 @@ C = TypeVar("C")
 
 def pending_callback(kind: type[C], where: Callable[[C], bool] = lambda _callback: True) -> C | None:
     """The first callback of class `kind` (and `where` it holds) waiting for this transaction's commit, if any."""
-    for entry in connection.run_on_commit:
-        callback = entry[1]
-        if isinstance(callback, kind) and where(callback):
-            return callback
-    return None
+    return next((callback for callback in pending_callbacks(kind) if where(callback)), None)
+
+
+def pending_callbacks(kind: type[C]) -> list[C]:
+    """Every callback of class `kind` waiting for this transaction's commit, in the order registered."""
+    return [entry[1] for entry in connection.run_on_commit if isinstance(entry[1], kind)]

@@ -86,3 +86,20 @@ def test_a_transaction_reads_the_token_once_and_the_next_one_sees_a_newer_one(sh
         assert config_cached(SCOPE, "key", load) == 1  # one round trip to the cache per transaction and scope
     with transaction.atomic():
         assert config_cached(SCOPE, "key", load) == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_transaction_reads_the_tokens_of_every_memoised_scope_in_one_round_trip(shared_cache, monkeypatch):
+    routing, hooks = Loads(), Loads()
+    config_cached(SCOPE, "key", routing)
+    config_cached("test.other", "key", hooks)  # this process now keeps memos of both scopes
+    cache = caches["default"]
+    calls = []
+    monkeypatch.setattr(cache, "get_many", lambda keys, **kw: calls.append(sorted(keys)) or type(cache).get_many(cache, keys, **kw))
+    with transaction.atomic():
+        assert config_cached(SCOPE, "key", routing) == 1
+        cache.set("config-version:test.other", "changed by another process meanwhile", timeout=None)
+        assert config_cached("test.other", "key", hooks) == 1  # its token came with the first read
+    assert calls == [["config-version:test.other", "config-version:test.scope"]]
+    with transaction.atomic():
+        assert config_cached("test.other", "key", hooks) == 2  # the next transaction sees the change
