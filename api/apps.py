@@ -7,3 +7,6 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from api import authentication  # noqa: F401  (registers the OpenAPI security scheme)
+        from api.token_cache import connect_signals
+
+        connect_signals()

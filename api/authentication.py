@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -14,21 +13,7 @@ from rest_framework.request import Request
 
 from api.models import ApiToken
 from api.services import TOKEN_PREFIX, token_hash, token_touch
-from orders.models import ShopMembership
-from supportdesk.compiled import CompiledGet
-
-
-def tokens_with_creator_standing() -> QuerySet[ApiToken]:
-    """Tokens with shop and creator, and `creator_is_staff`: one query per request for all authentication needs."""
-    staff = ShopMembership.objects.filter(shop_id=OuterRef("shop_id"), user_id=OuterRef("created_by_id"), role=ShopMembership.Role.STAFF)
-    return ApiToken.objects.select_related("shop", "created_by").annotate(creator_is_staff=Exists(staff))
-
-
-# Compiled once per process: compiling this three-table query cost three times the CPU of running it (benchmark P5).
-_TOKEN_BY_HASH = CompiledGet(
-    ApiToken, lambda key_hash: tokens_with_creator_standing().filter(key_hash=key_hash),
-    probes=("probe:key_hash",), related=("shop", "created_by"), annotations=("creator_is_staff",),
-)
+from api.token_cache import token_by_hash
 
 
 def bearer_secret(request: Request) -> str | None:
@@ -63,7 +48,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         if not secret.startswith(TOKEN_PREFIX):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        token = _TOKEN_BY_HASH.get(token_hash(secret))
+        token = token_by_hash(token_hash(secret))
         if token is None or not token.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         user = token.created_by

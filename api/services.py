@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import ApiToken, IdempotencyRecord, TokenScope
+from api.token_cache import tokens_changed
 from logistics.models import Parcel
 from orders.models import Order, Shop, ShopMembership
 from tickets.evidence import CleanEvidence, evidence_attach, evidence_check_case_budget
@@ -58,6 +59,7 @@ def token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
     if not user_may_manage_tokens(acting_user, token.shop):
         raise ValidationError(_("Only the shop's own staff can revoke its API tokens."))
     ApiToken.objects.filter(id=token.id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    tokens_changed()  # an update sends no signal (api.token_cache)
     token.refresh_from_db(fields=["revoked_at"])
     return token
 
