@@ -1,14 +1,14 @@
 """P5: the integration API at 1,000,000 cases: list p95 at any cursor depth, case creation req/s.
 
-Usage: .venv/bin/python bench/api.py [--cases 1000000] [--workers 2] [--threads 4] [--requests 300]
+Usage: .venv/bin/python bench/api.py [--cases 1000000] [--workers 2] [--threads 1] [--requests 300]
        [--client wrk|httpx] [--seconds 15] [--creates 3000] [--concurrency 16]
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bench_api), Redis for the throttle
 counters (BENCH_REDIS_URL, default redis://127.0.0.1:6379/7), gunicorn (requirements-dev.txt) and, for the create
 load, wrk (`apt-get install wrk`; without it the httpx client below is used).
 
 Cases are generated in SQL (generate_series) once and reused: 90 % in the bench shop, 10 % in a second shop, so
-the token's scope filter has something to leave out; five cases per order. The app runs under gunicorn (2 gthread
-workers of 4 threads by default, DEBUG=0) on loopback with its production middleware, token authentication, throttling (counted in Redis,
+the token's scope filter has something to leave out; five cases per order. The app runs under gunicorn (2 sync
+workers by default, as gunicorn.conf.py runs it; --threads N for gthread workers; DEBUG=0) on loopback with its production middleware, token authentication, throttling (counted in Redis,
 rates raised so they never trigger) and idempotency keys. Then
 - one httpx client lists `GET /api/v1/cases?page_size=50` --requests times each at the first page, at the middle and at the end
   of the cursor (the cursor built for a position there, as the API's `next` links encode it), and with
@@ -199,9 +199,10 @@ def main() -> None:
                         help="the create load: wrk (Debian package wrk; default where installed) or httpx (asyncio)")
     parser.add_argument("--seconds", type=int, default=15, help="how long wrk creates cases")
     parser.add_argument("--concurrency", type=int, default=16)
-    # 4 threads: a create waits on PostgreSQL for ~17 round trips and the commit's fsync, which another thread of the
-    # worker fills with work (1 -> 4 threads: 42 -> 73 req/s on the loaded 2-core machine); 8 was no better.
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread when > 1)")
+    # Sync workers: with a create down to 7 statements, gthread's threads cost more than their overlapped waits
+    # (2 x 4 threads: 5.2-5.7 ms of worker CPU a create, sync 4.7-4.8 ms), and keep-alive connections pile onto one
+    # worker (15 of wrk's 16, or all 16: one worker did the work of two). docs/benchmarks.md, 2026-12-07.
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread when > 1)")
     args = parser.parse_args()
     setup_django(os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     from django.db.models import Max, Min
