@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -35,15 +36,29 @@ def count_in_window(key: str, window_seconds: int) -> int:
 
 def count_in_windows(counters: Sequence[tuple[str, int]]) -> list[int]:
     """count_in_window for several (key, window seconds) counters, in one round trip on Redis."""
+    return count_and_read(counters, ())[0]
+
+
+def count_and_read(counters: Sequence[tuple[str, int]], keys: Sequence[str]) -> tuple[list[int], dict[str, Any]]:
+    """count_in_windows, and the values of the cache `keys` (those it has), in the same round trip on Redis."""
     cache = caches["default"]
-    if isinstance(cache, RedisCache):  # INCR and EXPIRE of every counter in one pipeline
-        full_keys = [cache.make_and_validate_key(key) for key, _seconds in counters]
-        pipeline = cache._cache.get_client(full_keys[0], write=True).pipeline()  # type: ignore[attr-defined]  # Django's client
-        for full_key, (_key, seconds) in zip(full_keys, counters, strict=True):
-            pipeline.incr(full_key)
-            pipeline.expire(full_key, seconds + 1)
-        return [int(count) for count in pipeline.execute()[::2]]
-    return [_count_in_cache(cache, key, seconds) for key, seconds in counters]
+    if not counters and not keys:
+        return [], {}
+    if not isinstance(cache, RedisCache):
+        return [_count_in_cache(cache, key, seconds) for key, seconds in counters], cache.get_many(keys) if keys else {}
+    full_keys = [cache.make_and_validate_key(key) for key, _seconds in counters]
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]  # Django's client
+    pipeline = client.pipeline(transaction=False)  # INCR and EXPIRE of every counter, then one MGET
+    for full_key, (_key, seconds) in zip(full_keys, counters, strict=True):
+        pipeline.incr(full_key)
+        pipeline.expire(full_key, seconds + 1)
+    if keys:
+        pipeline.mget([cache.make_and_validate_key(key) for key in keys])
+    results = pipeline.execute()
+    counts = [int(count) for count in results[: 2 * len(counters) : 2]]
+    values = results[-1] if keys else []
+    loads = cache._cache._serializer.loads  # type: ignore[attr-defined]  # as RedisCache.get_many decodes them
+    return counts, {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
 
 
 def _count_in_cache(cache: BaseCache, key: str, window_seconds: int) -> int:
@@ -92,11 +107,17 @@ class WindowRateThrottle(BaseThrottle):
 
 def first_throttled(throttles: Sequence[WindowRateThrottle], request: Request, view: APIView) -> WindowRateThrottle | None:
     """Count this request in every throttle's window at once (one round trip); the first throttle it exceeds, if any."""
+    return first_throttled_and_read(throttles, request, view, ())[0]
+
+
+def first_throttled_and_read(
+    throttles: Sequence[WindowRateThrottle], request: Request, view: APIView, keys: Sequence[str],
+) -> tuple[WindowRateThrottle | None, dict[str, Any]]:
+    """first_throttled, and the values of the cache `keys`, in the same round trip."""
     counters = [(throttle, counter) for throttle in throttles if (counter := throttle.counter(request, view)) is not None]
-    if not counters:
-        return None
-    counts = count_in_windows([(key, seconds) for _throttle, (key, seconds, _allowed) in counters])
-    return next((throttle for (throttle, (_k, _s, allowed)), count in zip(counters, counts, strict=True) if count > allowed), None)
+    counts, values = count_and_read([(key, seconds) for _throttle, (key, seconds, _allowed) in counters], keys)
+    over = (throttle for (throttle, (_k, _s, allowed)), count in zip(counters, counts, strict=True) if count > allowed)
+    return next(over, None), values
 
 
 class TokenRateThrottle(WindowRateThrottle):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.core.cache import caches
@@ -32,6 +33,7 @@ T = TypeVar("T")
 MAX_ENTRIES = 4096  # per scope; past it the memo starts again (a few thousand shops' rows, a few MB at most)
 
 _memos: dict[str, tuple[str, dict[Hashable, Any]]] = {}  # scope -> (token the entries were loaded under, entries)
+_read_ahead: ContextVar[dict[str, str] | None] = ContextVar("config_cache_read_ahead", default=None)  # scope -> token
 
 
 def _token_key(scope: str) -> str:
@@ -74,7 +76,29 @@ class _TokenRead:
         pass
 
 
+def read_ahead_keys(*scopes: str) -> dict[str, str]:
+    """The cache keys of the tokens of `scopes` and of every scope this process keeps memos of (key -> scope), for a
+    request to read with its first cache round trip (see read_ahead); none where nothing is memoised."""
+    if isinstance(caches["default"], (LocMemCache, DummyCache)):
+        return {}
+    return {_token_key(scope): scope for scope in sorted({*scopes, *_memos})}
+
+
+def read_ahead(keys: dict[str, str], found: dict[str, Any]) -> None:
+    """Use the tokens read at the start of a request (`found`: cache key -> value read) for the rest of it, instead
+    of a round trip per transaction: a token only has to be read before what is filed under it is loaded, and a
+    change committed meanwhile applies from the next request on. Call read_ahead_end() when the request ends."""
+    _read_ahead.set({scope: str(found[key]) for key, scope in keys.items() if found.get(key) is not None})
+
+
+def read_ahead_end() -> None:
+    _read_ahead.set(None)
+
+
 def _current_token(scope: str) -> str:
+    ahead = _read_ahead.get()
+    if ahead is not None and scope in ahead:
+        return ahead[scope]
     if not connection.in_atomic_block:
         return _shared_tokens([scope])[scope]
     read = pending_callback(_TokenRead, lambda read: read.scope == scope)

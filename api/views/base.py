@@ -22,18 +22,29 @@ from rest_framework.views import APIView
 from api.access import Principal, principal
 from api.filters import StrictFilterBackend, StrictOrderingFilter
 from api.pagination import ApiCursorPagination
-from api.throttling import IPRateThrottle, SignedInRateThrottle, TokenRateThrottle, first_throttled
+from api.throttling import IPRateThrottle, SignedInRateThrottle, TokenRateThrottle, first_throttled_and_read
+from api.token_cache import SCOPE as TOKENS_SCOPE
+from supportdesk.config_cache import read_ahead, read_ahead_end, read_ahead_keys
 
 
 class ApiView(APIView):
     throttle_classes = [SignedInRateThrottle]  # after authentication; the IP's and a token's are counted in initial()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # Before authentication, so token guessing is throttled too; both counters in one round trip.
-        throttled = first_throttled([IPRateThrottle(), TokenRateThrottle()], request, self)
+        # Before authentication, so token guessing is throttled too. One round trip for both counters and the config
+        # memos' tokens the request will need (the API token's, and every memoised scope's: supportdesk.config_cache).
+        keys = read_ahead_keys(TOKENS_SCOPE)
+        throttled, found = first_throttled_and_read([IPRateThrottle(), TokenRateThrottle()], request, self, list(keys))
         if throttled is not None:
             raise Throttled(wait=throttled.wait())
+        read_ahead(keys, found)
         super().initial(request, *args, **kwargs)
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            read_ahead_end()
 
     @property
     def who(self) -> Principal:

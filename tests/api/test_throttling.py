@@ -103,3 +103,9 @@ def test_the_redis_counter_is_atomic_and_expires_with_its_window(settings):
     pair = [(f"{key}:a", 60), (f"{key}:b", 3600)]
     assert count_in_windows(pair) == [1, 1] and count_in_windows(pair) == [2, 2]
     assert 0 < redis.Redis.from_url(url).ttl(caches["default"].make_and_validate_key(f"{key}:b")) <= 3601
+    from api.throttling import count_and_read
+
+    caches["default"].set(f"{key}:token", "a3f9", timeout=60)  # stored as the cache stores it (pickled)
+    caches["default"].set(f"{key}:number", 7, timeout=60)
+    counts, values = count_and_read(pair, [f"{key}:token", f"{key}:missing", f"{key}:number"])
+    assert counts == [3, 3] and values == {f"{key}:token": "a3f9", f"{key}:number": 7}

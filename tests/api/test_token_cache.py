@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -71,3 +72,15 @@ def test_every_caller_gets_copies_of_its_own(shared_cache, token_pair):
     assert first.pk == second.pk and first.created_by.pk == second.created_by.pk and first.creator_is_staff is True
     first.created_by._perm_cache = {"anything"}  # what Django's permission checks leave on a user
     assert not hasattr(token_by_hash(token_hash(token_pair[1])).created_by, "_perm_cache")
+
+
+def test_an_api_request_reads_the_config_tokens_it_needs_in_its_first_round_trip(shared_cache, api, order, monkeypatch):
+    body = {"order": order.id, "kind": "other", "subject": "Where is it?", "body": "Hello"}
+    for _ in range(2):  # this process now keeps memos of the token and of the shop's routing and subscriptions
+        assert api.post("/api/v1/cases", body).status_code == 201
+    cache = caches["default"]
+    reads = []
+    monkeypatch.setattr(cache, "get_many", lambda keys, **kw: reads.append(sorted(keys)) or type(cache).get_many(cache, keys, **kw))
+    assert api.post("/api/v1/cases", body).status_code == 201
+    assert len(reads) == 1  # config_cache reads tokens with get_many: once, with the throttle counters
+    assert {"config-version:api.tokens", "config-version:tickets.routing", "config-version:webhooks.subscriptions"} <= set(reads[0])
