@@ -64,14 +64,21 @@ def token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
     return token
 
 
+# key_hash -> when this process last knew the token's last_used_at fresh: the instance a request gets is a copy of the
+# one kept per process (api.token_cache), so what the instance says can be older than this process's last write.
+_fresh_at: dict[str, dt.datetime] = {}
+
+
 def token_touch(*, token: ApiToken, now: dt.datetime | None = None) -> None:
-    """Record use, at most once a minute: a conditional UPDATE, so busy tokens cost no write per request."""
+    """Record use, at most about once a minute: a conditional UPDATE, so busy tokens cost no write per request."""
     now = now or timezone.now()
-    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
+    known = [moment for moment in (token.last_used_at, _fresh_at.get(token.key_hash)) if moment is not None]
+    if known and now - max(known) < LAST_USED_RESOLUTION:
         return
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     if ApiToken.objects.filter(stale, id=token.id).update(last_used_at=now):
         token.last_used_at = now
+    _fresh_at[token.key_hash] = now  # written now, or by another process less than a minute ago
 
 
 def idempotency_records_purge(*, now: dt.datetime | None = None) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -84,3 +87,21 @@ def test_an_api_request_reads_the_config_tokens_it_needs_in_its_first_round_trip
     assert api.post("/api/v1/cases", body).status_code == 201
     assert len(reads) == 1  # config_cache reads tokens with get_many: once, with the throttle counters
     assert {"config-version:api.tokens", "config-version:tickets.routing", "config-version:webhooks.subscriptions"} <= set(reads[0])
+
+
+def test_last_use_is_still_written_at_most_once_a_minute(shared_cache, api, token_pair):
+    def touches() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get("/api/v1/carriers").status_code == 200
+        return sum(query["sql"].startswith('UPDATE "api_apitoken"') for query in captured.captured_queries)
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert touches() == 1  # the kept token says "never used"
+    with time_machine.travel(start + dt.timedelta(seconds=30), tick=False):
+        assert touches() == 0
+    with time_machine.travel(start + dt.timedelta(seconds=61), tick=False):
+        assert touches() == 1
+    with time_machine.travel(start + dt.timedelta(seconds=62), tick=False):
+        assert touches() == 0  # though the kept token still says "never used"
+    assert ApiToken.objects.get(pk=token_pair[0].pk).last_used_at == start + dt.timedelta(seconds=61)
