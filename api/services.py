@@ -94,7 +94,7 @@ def case_open(
     """Open a case on `order` through the API with its evidence, as one unit (a refused file rolls it all back).
 
     `evidence` is (evidence kind, cleaned files) pairs, checked as in the portal (tickets.evidence).
-    Raises ValidationError from ticket_create or the evidence checks.
+    Raises ValidationError from ticket_open or the evidence checks.
     """
     files = [file for _kind, group in evidence for file in group]
     # A transaction of its own (a savepoint inside a caller's) only where something can be refused after the case is

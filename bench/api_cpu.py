@@ -60,7 +60,7 @@ LISTS = ("first", "deep", "since")
 
 # (label, module, attribute path): the parts --breakdown times, inclusive; indented labels run inside the one above.
 PARTS: list[tuple[str, str, str]] = [
-    ("throttles (IP, token)", "rest_framework.throttling", "SimpleRateThrottle.allow_request"),
+    ("throttles and config tokens (one Redis round trip)", "api.throttling", "first_throttled_and_read"),
     ("token authentication", "api.authentication", "ApiTokenAuthentication.authenticate"),
     ("filters (django-filter)", "api.filters", "StrictFilterBackend.filter_queryset"),
     ("page: query and rows", "rest_framework.pagination", "CursorPagination.paginate_queryset"),
@@ -72,7 +72,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("input validation", "rest_framework.serializers", "BaseSerializer.is_valid"),
     ("order, access checked", "api.access", "get_order_for_principal"),
     ("case_open", "api.services", "case_open"),
-    ("  ticket_create (tickets/services.py)", "tickets.services", "ticket_create"),
+    ("  ticket_open (tickets/services.py)", "tickets.services", "ticket_open"),
 ]
 
 
